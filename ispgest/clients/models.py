@@ -1,0 +1,436 @@
+"""The client record and what hangs off it.
+
+A client is never deleted: `Client.delete()`, the queryset's `delete()` and a database
+trigger (migration 0002) all refuse. Writes go through services.py, which also writes the
+client's history (ClientEvent) in the same transaction.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from django.conf import settings
+from django.core.validators import MaxLengthValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from ispgest.core.models import TimeStampedModel
+
+NOTES_MAX_LENGTH = 10_000
+
+
+def fold(text: str | None) -> str:
+    """Lower-case and strip accents: what search and Spanish sorting compare on.
+
+    "ñ" is its own letter in Spanish, between "n" and "o": it becomes "n~", which sorts there
+    under a binary collation ("nz" < "n~" < "o") and stays distinct from "n" in searches.
+    """
+    if not text:
+        return ""
+    text = text.lower().replace("ñ", "n~").replace("n\u0303", "n~")
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+class ClientRowDeletionError(Exception):
+    """Clients are deactivated, never deleted."""
+
+
+class ClientQuerySet(models.QuerySet):
+    def delete(self):
+        raise ClientRowDeletionError("Los clientes no se borran: se desactivan.")
+
+    def active(self):
+        return self.filter(status=Client.Status.ACTIVE)
+
+
+class PersonType(models.TextChoices):
+    OTHER = "other", _("Otro")
+    NATURAL = "natural", _("Persona física")
+    LEGAL = "legal", _("Persona jurídica")
+
+
+class Client(TimeStampedModel):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Activo")
+        INACTIVE = "inactive", _("Inactivo")
+
+    # Básico
+    custom_id = models.CharField(
+        _("ID Cliente Personalizable"), max_length=40, null=True, blank=True
+    )
+    person_type = models.CharField(
+        _("Tipo de persona"), max_length=10, choices=PersonType.choices, default=PersonType.OTHER
+    )
+    name = models.CharField(_("Nombre"), max_length=255)
+    first_name = models.CharField(_("Primer nombre"), max_length=80, blank=True)
+    middle_name = models.CharField(_("Segundo nombre"), max_length=80, blank=True)
+    first_surname = models.CharField(_("Primer apellido"), max_length=80, blank=True)
+    second_surname = models.CharField(_("Segundo apellido"), max_length=80, blank=True)
+    legal_name = models.CharField(_("Razón social"), max_length=255, blank=True)
+    trade_name = models.CharField(_("Nombre de fantasía"), max_length=255, blank=True)
+    document_number = models.CharField(
+        _("Documento o cédula de identidad"), max_length=30, blank=True
+    )
+    status = models.CharField(
+        _("Estado"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
+    deactivated_at = models.DateTimeField(_("Desactivado el"), null=True, blank=True)
+
+    # Portal de clientes / e-mails
+    email = models.EmailField(_("E-mail de contacto"), max_length=254, null=True, blank=True)
+    notify_emails = models.TextField(_("Emails a notificar"), blank=True)
+    send_invoice_emails = models.BooleanField(_("Enviar facturas emitidas"), default=True)
+    send_payment_emails = models.BooleanField(_("Enviar pagos realizados"), default=True)
+    send_reminder_emails = models.BooleanField(
+        _("Enviar recordatorios de vencimiento"), default=True
+    )
+    send_manual_emails = models.BooleanField(_("Enviar notificaciones manuales"), default=True)
+
+    # Contacto
+    phone = models.CharField(_("Teléfono fijo"), max_length=40, blank=True)
+    mobile = models.CharField(_("Teléfono celular"), max_length=40, blank=True)
+    region = models.ForeignKey(
+        "catalog.Region",
+        verbose_name=_("Provincia/Estado/Región"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    city = models.ForeignKey(
+        "catalog.City", verbose_name=_("Ciudad"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    neighbourhood = models.ForeignKey(
+        "catalog.Neighbourhood",
+        verbose_name=_("Barrio"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    address = models.CharField(_("Dirección"), max_length=255, blank=True)
+    postal_code = models.CharField(_("Código postal"), max_length=12, blank=True)
+
+    # Datos extra
+    notes = models.TextField(
+        _("Observaciones"),
+        blank=True,
+        max_length=NOTES_MAX_LENGTH,
+        validators=[MaxLengthValidator(NOTES_MAX_LENGTH)],
+    )
+    seller = models.ForeignKey(
+        "catalog.Seller",
+        verbose_name=_("Vendedor"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    collector = models.ForeignKey(
+        "catalog.Collector",
+        verbose_name=_("Recaudador"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    zone = models.ForeignKey(
+        "catalog.Zone", verbose_name=_("Zona"), on_delete=models.PROTECT, null=True, blank=True
+    )
+
+    # Facturación
+    billing_enabled = models.BooleanField(_("Facturación"), default=False)
+    billing_entity = models.ForeignKey(
+        "catalog.BillingEntity",
+        verbose_name=_("Razón social"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    tax_condition = models.ForeignKey(
+        "catalog.TaxCondition",
+        verbose_name=_("Condición de IVA"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    invoice_type = models.ForeignKey(
+        "catalog.InvoiceType",
+        verbose_name=_("Tipo de factura"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    billing_tax = models.ForeignKey(
+        "catalog.Tax", verbose_name=_("Impuesto"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    billing_cycle = models.ForeignKey(
+        "catalog.BillingCycle",
+        verbose_name=_("Ciclo de facturación"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    tax_id_kind = models.CharField(_("Tipo de número tributario"), max_length=10, blank=True)
+    tax_id = models.CharField(_("Número tributario"), max_length=20, blank=True)
+
+    # Datos financieros
+    payment_method = models.ForeignKey(
+        "catalog.PaymentMethod",
+        verbose_name=_("Forma de pago"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+
+    # Datos operadora: free text about the ISP's own systems for this client.
+    operator_external_id = models.CharField(
+        _("Código en sistema externo"), max_length=80, blank=True
+    )
+    operator_provisioning = models.TextField(
+        _("Datos de aprovisionamiento"), blank=True, max_length=4000
+    )
+    operator_network = models.TextField(_("Datos de red"), blank=True, max_length=4000)
+    operator_notes = models.TextField(_("Notas de la operadora"), blank=True, max_length=4000)
+
+    # Maintained by services: folded (lower-case, accent-less) text that search and sorting use.
+    search_text = models.TextField(editable=False, default="")
+    sort_name = models.CharField(editable=False, max_length=255, default="")
+
+    objects = ClientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["sort_name", "id"]
+        verbose_name = _("Cliente")
+        verbose_name_plural = _("Clientes")
+        permissions = [
+            ("export_client", "Puede exportar clientes"),
+            ("mass_update_client", "Puede actualizar clientes masivamente"),
+            ("reactivate_client", "Puede reactivar clientes"),
+            ("regenerate_portal_password", "Puede regenerar la contraseña del portal"),
+        ]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="uniq_client_email_ci"),
+            models.UniqueConstraint(
+                fields=["custom_id"],
+                condition=Q(custom_id__isnull=False),
+                name="uniq_client_custom_id",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["sort_name", "id"], name="client_sort_idx"),
+            models.Index(fields=["status", "sort_name", "id"], name="client_status_sort_idx"),
+            models.Index(fields=["document_number"], name="client_document_idx"),
+            models.Index(fields=["tax_id"], name="client_tax_id_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def delete(self, *args, **kwargs):
+        raise ClientRowDeletionError("Los clientes no se borran: se desactivan.")
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+    @property
+    def notify_email_list(self) -> list[str]:
+        return [e for e in self.notify_emails.split(",") if e]
+
+    @property
+    def receives_email(self) -> bool:
+        return bool(self.email)
+
+    def compose_name(self) -> str:
+        """The display name from the parts the person type uses."""
+        if self.person_type == PersonType.NATURAL:
+            parts = [self.first_name, self.middle_name, self.first_surname, self.second_surname]
+            return " ".join(p.strip() for p in parts if p and p.strip())
+        if self.person_type == PersonType.LEGAL:
+            return self.legal_name.strip()
+        return self.name.strip()
+
+    def refresh_search_fields(self) -> None:
+        self.sort_name = fold(self.name)[:255]
+        parts = [
+            self.name,
+            self.trade_name,
+            self.email or "",
+            self.document_number,
+            self.tax_id,
+            self.custom_id or "",
+            self.phone,
+            self.mobile,
+        ]
+        self.search_text = " ".join(fold(p) for p in parts if p)
+
+
+class BankMandate(TimeStampedModel):
+    """Direct-debit data ("Datos financieros" with a bank): IBAN, BIC and the SEPA mandate."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="mandates")
+    account_holder = models.CharField(_("Titular de la cuenta"), max_length=140)
+    iban = models.CharField(_("IBAN"), max_length=34)
+    bic = models.CharField(_("BIC"), max_length=11, blank=True)
+    bank_name = models.CharField(_("Entidad bancaria"), max_length=120, blank=True)
+    mandate_reference = models.CharField(_("Referencia del mandato SEPA"), max_length=35)
+    signed_on = models.DateField(_("Fecha de firma del mandato"))
+    active = models.BooleanField(_("Activo"), default=True)
+    first_collection_done = models.BooleanField(_("Primer cobro realizado"), default=False)
+
+    class Meta:
+        verbose_name = _("Mandato bancario")
+        verbose_name_plural = _("Mandatos bancarios")
+        constraints = [
+            models.UniqueConstraint(fields=["mandate_reference"], name="uniq_mandate_reference"),
+            models.UniqueConstraint(
+                fields=["client"], condition=Q(active=True), name="one_active_mandate_per_client"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mandate_reference} ({self.iban[-4:]})"
+
+
+class GatewayAccount(TimeStampedModel):
+    """The client's reference/code at a payment gateway."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="gateway_accounts")
+    gateway = models.ForeignKey(
+        "catalog.PaymentGateway", verbose_name=_("Pasarela de pago"), on_delete=models.PROTECT
+    )
+    reference = models.CharField(_("Código en la pasarela"), max_length=80)
+
+    class Meta:
+        verbose_name = _("Cuenta en pasarela de pago")
+        verbose_name_plural = _("Cuentas en pasarelas de pago")
+        constraints = [
+            models.UniqueConstraint(fields=["gateway", "reference"], name="uniq_gateway_reference"),
+            models.UniqueConstraint(fields=["client", "gateway"], name="uniq_client_gateway"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway}: {self.reference}"
+
+
+class Contact(TimeStampedModel):
+    """Persona de contacto."""
+
+    class Role(models.TextChoices):
+        COMMERCIAL = "commercial", _("Comercial")
+        OWNER = "owner", _("Propietario")
+        ADMINISTRATOR = "administrator", _("Administrador")
+        TECHNICAL = "technical", _("Técnico")
+        OTHER = "other", _("Otro")
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="contacts")
+    name = models.CharField(_("Nombre"), max_length=140)
+    role = models.CharField(_("Cargo"), max_length=20, choices=Role.choices, default=Role.OTHER)
+    phone = models.CharField(_("Teléfono"), max_length=40, blank=True)
+    email = models.EmailField(_("E-mail"), blank=True)
+    comment = models.TextField(_("Comentario"), blank=True, max_length=2000)
+    active = models.BooleanField(_("Activo"), default=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("Persona de contacto")
+        verbose_name_plural = _("Personas de contacto")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExtraFieldValue(TimeStampedModel):
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="extra_values")
+    field = models.ForeignKey("catalog.ExtraField", on_delete=models.PROTECT, related_name="values")
+    value = models.TextField(blank=True, max_length=4000)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client", "field"], name="uniq_extra_value")]
+
+
+class EventKind(models.TextChoices):
+    AUTO = "auto", _("Automático")
+    MANUAL = "manual", _("Manual")
+
+
+class ManualEntryType(models.TextChoices):
+    CALL = "call", _("Llamada")
+    VISIT = "visit", _("Visita")
+    DEMO = "demo", _("Demostración")
+    EMAIL = "email", _("E-mail")
+    OTHER = "other", _("Otro")
+
+
+class ImmutableEventError(Exception):
+    """Automatic history rows can be neither edited nor deleted."""
+
+
+class ClientEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        if self.filter(kind=EventKind.AUTO).exists():
+            raise ImmutableEventError("El historial automático no se puede modificar.")
+        return super().update(**kwargs)
+
+    def delete(self):
+        if self.filter(kind=EventKind.AUTO).exists():
+            raise ImmutableEventError("El historial automático no se puede borrar.")
+        return super().delete()
+
+
+class ClientEvent(models.Model):
+    """Historial: an automatic record of every change, plus manual entries by staff.
+
+    Automatic rows are append-only, guarded here and by database triggers (migration 0002).
+    """
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="events")
+    created_at = models.DateTimeField(_("Registrado el"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("Usuario"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+    )
+    kind = models.CharField(
+        _("Tipo"), max_length=10, choices=EventKind.choices, default=EventKind.AUTO
+    )
+    # For automatic rows: a stable verb like "client.created", "contract.status_changed".
+    action = models.CharField(_("Acción"), max_length=60, blank=True)
+    entry_type = models.CharField(
+        _("Tipo de actuación"), max_length=10, choices=ManualEntryType.choices, blank=True
+    )
+    occurred_on = models.DateField(_("Fecha"), null=True, blank=True)
+    summary = models.TextField(_("Descripción"), max_length=4000)
+    # {"field label": ["old", "new"], ...}
+    changes = models.JSONField(_("Cambios"), default=dict, blank=True)
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=40, blank=True)
+
+    objects = ClientEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("Movimiento del historial")
+        verbose_name_plural = _("Historial")
+        indexes = [
+            models.Index(fields=["client", "-created_at", "-id"], name="clientevent_client_idx")
+        ]
+
+    def __str__(self) -> str:
+        return self.summary[:80]
+
+    def save(self, *args, **kwargs):
+        if self.pk and self.kind == EventKind.AUTO:
+            raise ImmutableEventError("El historial automático no se puede modificar.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.kind == EventKind.AUTO:
+            raise ImmutableEventError("El historial automático no se puede borrar.")
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_manual(self) -> bool:
+        return self.kind == EventKind.MANUAL

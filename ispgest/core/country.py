@@ -1,0 +1,284 @@
+"""Country profiles: what the ISP's country decides.
+
+Currency and number/date formats, what the identity document and the tax id are called and
+how the tax id is validated (python-stdnum), and the catalog rows a fresh install starts with.
+The active profile comes from settings.ISPGEST_COUNTRY.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from types import ModuleType
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from stdnum.ar import cuit as ar_cuit
+from stdnum.co import nit as co_nit
+from stdnum.ec import ci as ec_ci
+from stdnum.ec import ruc as ec_ruc
+from stdnum.es import nif as es_nif
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.mx import rfc as mx_rfc
+
+
+@dataclass(frozen=True)
+class TaxIdKind:
+    code: str
+    label: str
+    module: ModuleType | None  # None: digits only, no check digit known
+
+
+@dataclass(frozen=True)
+class TaxConditionDefault:
+    name: str
+    legal: bool = True
+    invoice_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TaxDefault:
+    name: str
+    rate: str
+    included_in_price: bool = True
+
+
+@dataclass(frozen=True)
+class CountryProfile:
+    code: str
+    name: str
+    currency: str
+    currency_symbol: str
+    decimal_separator: str
+    thousands_separator: str
+    date_format: str  # strftime
+    document_label: str
+    tax_id_label: str
+    tax_id_kinds: tuple[TaxIdKind, ...]
+    invoice_types: tuple[str, ...]
+    tax_conditions: tuple[TaxConditionDefault, ...]
+    taxes: tuple[TaxDefault, ...]
+    time_zone: str
+    symbol_after: bool = False
+    extra: dict = field(default_factory=dict)
+
+    def tax_id_kind(self, code: str) -> TaxIdKind | None:
+        return next((k for k in self.tax_id_kinds if k.code == code), None)
+
+    @property
+    def default_tax_id_kind(self) -> str:
+        return self.tax_id_kinds[0].code if self.tax_id_kinds else ""
+
+    def format_money(self, amount: Decimal | int | str | None) -> str:
+        if amount is None:
+            return ""
+        value = Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        sign = "-" if value < 0 else ""
+        whole, frac = f"{abs(value):.2f}".split(".")
+        groups = []
+        while len(whole) > 3:
+            groups.insert(0, whole[-3:])
+            whole = whole[:-3]
+        groups.insert(0, whole)
+        number = f"{self.thousands_separator.join(groups)}{self.decimal_separator}{frac}"
+        if self.symbol_after:
+            return f"{sign}{number} {self.currency_symbol}"
+        return f"{sign}{self.currency_symbol} {number}"
+
+    def format_date(self, value) -> str:
+        return value.strftime(self.date_format) if value else ""
+
+
+_CUIT = TaxIdKind("CUIT", "CUIT/CUIL", ar_cuit)
+_NIT = TaxIdKind("NIT", "NIT", co_nit)
+_CC = TaxIdKind("CC", "CC", None)
+_CE = TaxIdKind("CE", "CE", None)
+_EC_RUC = TaxIdKind("RUC", "RUC", ec_ruc)
+_EC_CI = TaxIdKind("CI", "Cédula", ec_ci)
+_RFC = TaxIdKind("RFC", "RFC", mx_rfc)
+_NIF = TaxIdKind("NIF", "NIF/NIE/CIF", es_nif)
+_OTHER = TaxIdKind("OTHER", "Número tributario", None)
+
+PROFILES: dict[str, CountryProfile] = {
+    "AR": CountryProfile(
+        code="AR",
+        name="Argentina",
+        currency="ARS",
+        currency_symbol="$",
+        decimal_separator=",",
+        thousands_separator=".",
+        date_format="%d/%m/%Y",
+        document_label="DNI",
+        tax_id_label="CUIT/CUIL",
+        tax_id_kinds=(_CUIT,),
+        invoice_types=("A", "B", "C"),
+        tax_conditions=(
+            TaxConditionDefault("Responsable Inscripto", True, ("A",)),
+            TaxConditionDefault("Monotributista", True, ("A", "C")),
+            TaxConditionDefault("Consumidor Final", True, ("B",)),
+            TaxConditionDefault("Exento", True, ("B",)),
+            TaxConditionDefault("Sin factura legal", False, ("X",)),
+        ),
+        taxes=(TaxDefault("IVA 21%", "21.00", True), TaxDefault("IVA 10,5%", "10.50", True)),
+        time_zone="America/Argentina/Buenos_Aires",
+    ),
+    "CO": CountryProfile(
+        code="CO",
+        name="Colombia",
+        currency="COP",
+        currency_symbol="$",
+        decimal_separator=",",
+        thousands_separator=".",
+        date_format="%d/%m/%Y",
+        document_label="Cédula de ciudadanía",
+        tax_id_label="CC/CE/NIT",
+        tax_id_kinds=(_NIT, _CC, _CE),
+        invoice_types=("Factura electrónica de venta",),
+        tax_conditions=(
+            TaxConditionDefault("Responsable de IVA", True, ("Factura electrónica de venta",)),
+            TaxConditionDefault("No responsable de IVA", True, ("Factura electrónica de venta",)),
+            TaxConditionDefault("Sin factura legal", False, ("X",)),
+        ),
+        taxes=(TaxDefault("IVA 19%", "19.00", True), TaxDefault("IVA 5%", "5.00", True)),
+        time_zone="America/Bogota",
+    ),
+    "EC": CountryProfile(
+        code="EC",
+        name="Ecuador",
+        currency="USD",
+        currency_symbol="$",
+        decimal_separator=",",
+        thousands_separator=".",
+        date_format="%d/%m/%Y",
+        document_label="Cédula de identidad",
+        tax_id_label="Cédula/RUC",
+        tax_id_kinds=(_EC_RUC, _EC_CI),
+        invoice_types=("Factura",),
+        tax_conditions=(
+            TaxConditionDefault("Obligado a llevar contabilidad", True, ("Factura",)),
+            TaxConditionDefault("No obligado a llevar contabilidad", True, ("Factura",)),
+            TaxConditionDefault("Consumidor final", True, ("Factura",)),
+            TaxConditionDefault("Sin factura legal", False, ("X",)),
+        ),
+        taxes=(TaxDefault("IVA 15%", "15.00", False), TaxDefault("IVA 0%", "0.00", False)),
+        time_zone="America/Guayaquil",
+    ),
+    "MX": CountryProfile(
+        code="MX",
+        name="México",
+        currency="MXN",
+        currency_symbol="$",
+        decimal_separator=".",
+        thousands_separator=",",
+        date_format="%d/%m/%Y",
+        document_label="INE/CURP",
+        tax_id_label="RFC",
+        tax_id_kinds=(_RFC,),
+        invoice_types=("CFDI Ingreso",),
+        tax_conditions=(
+            TaxConditionDefault("601 General de Ley Personas Morales", True, ("CFDI Ingreso",)),
+            TaxConditionDefault(
+                "612 Personas Físicas con Actividades Empresariales", True, ("CFDI Ingreso",)
+            ),
+            TaxConditionDefault("626 Régimen Simplificado de Confianza", True, ("CFDI Ingreso",)),
+            TaxConditionDefault("616 Sin obligaciones fiscales", True, ("CFDI Ingreso",)),
+            TaxConditionDefault("Sin factura legal", False, ("X",)),
+        ),
+        taxes=(TaxDefault("IVA 16%", "16.00", False), TaxDefault("IVA 8% frontera", "8.00", False)),
+        time_zone="America/Mexico_City",
+    ),
+    "ES": CountryProfile(
+        code="ES",
+        name="España",
+        currency="EUR",
+        currency_symbol="€",
+        decimal_separator=",",
+        thousands_separator=".",
+        date_format="%d/%m/%Y",
+        document_label="DNI/NIE",
+        tax_id_label="NIF/NIE/CIF",
+        tax_id_kinds=(_NIF,),
+        invoice_types=("Factura completa", "Factura simplificada"),
+        tax_conditions=(
+            TaxConditionDefault(
+                "Régimen general", True, ("Factura completa", "Factura simplificada")
+            ),
+            TaxConditionDefault("Recargo de equivalencia", True, ("Factura completa",)),
+            TaxConditionDefault("Exento", True, ("Factura completa",)),
+            TaxConditionDefault("Sin factura legal", False, ("X",)),
+        ),
+        taxes=(
+            TaxDefault("IVA 21%", "21.00", False),
+            TaxDefault("IVA 10%", "10.00", False),
+            TaxDefault("IVA 4%", "4.00", False),
+        ),
+        time_zone="Europe/Madrid",
+        symbol_after=True,
+    ),
+    "OTHER": CountryProfile(
+        code="OTHER",
+        name="Otro",
+        currency="USD",
+        currency_symbol="$",
+        decimal_separator=".",
+        thousands_separator=",",
+        date_format="%Y-%m-%d",
+        document_label="Documento de identidad",
+        tax_id_label="Número tributario",
+        tax_id_kinds=(_OTHER,),
+        invoice_types=("Factura",),
+        tax_conditions=(
+            TaxConditionDefault("General", True, ("Factura",)),
+            TaxConditionDefault("Sin factura legal", False, ("X",)),
+        ),
+        taxes=(TaxDefault("Impuesto 0%", "0.00", False),),
+        time_zone="UTC",
+    ),
+}
+
+#: Every tax-id kind of every country, for forms that let the kind be chosen.
+ALL_TAX_ID_KINDS: dict[str, TaxIdKind] = {
+    k.code: k for p in PROFILES.values() for k in p.tax_id_kinds
+}
+
+
+def get_profile(code: str | None = None) -> CountryProfile:
+    return PROFILES.get((code or settings.ISPGEST_COUNTRY).upper(), PROFILES["OTHER"])
+
+
+def clean_tax_id(value: str, kind: str, *, field: str = "tax_id") -> str:
+    """Validate a tax id of the given kind and return it compact (digits/letters only).
+
+    Raises ValidationError on `field` with a Spanish message when the number or its check
+    digit is wrong.
+    """
+    value = (value or "").strip()
+    if not value:
+        return ""
+    tk = ALL_TAX_ID_KINDS.get(kind)
+    if tk is None:
+        raise ValidationError({field: f"Tipo de número tributario desconocido: {kind}."})
+    if tk.module is None:
+        compact = "".join(ch for ch in value if ch.isalnum()).upper()
+        if not compact or len(compact) > 20:
+            raise ValidationError({field: f"El {tk.label} no es válido."})
+        return compact
+    try:
+        return tk.module.validate(value)
+    except StdnumError as exc:
+        detail = (
+            "el dígito verificador no coincide"
+            if "checksum" in type(exc).__name__.lower()
+            else "el formato no es válido"
+        )
+        raise ValidationError({field: f"El {tk.label} «{value}» no es válido: {detail}."})
+
+
+def format_tax_id(value: str, kind: str) -> str:
+    tk = ALL_TAX_ID_KINDS.get(kind)
+    if not value or tk is None or tk.module is None or not hasattr(tk.module, "format"):
+        return value or ""
+    try:
+        return tk.module.format(value)
+    except Exception:  # a stored value predating a rule change must still display
+        return value

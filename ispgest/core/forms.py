@@ -1,0 +1,36 @@
+"""Form rendering shared by every page: Bootstrap classes and a <label for> on every input."""
+
+from django import forms
+from django.forms.renderers import TemplatesSetting
+
+
+class FormRenderer(TemplatesSetting):
+    form_template_name = "forms/form.html"
+    field_template_name = "forms/field.html"
+
+
+class StyledFormMixin:
+    """Adds Bootstrap classes to widgets; use in every ModelForm/Form of the UI."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, (forms.Select, forms.SelectMultiple)):
+                css = "form-select"
+            elif isinstance(widget, (forms.RadioSelect, forms.CheckboxSelectMultiple)):
+                css = ""
+            else:
+                css = "form-control"
+            if css:
+                existing = widget.attrs.get("class", "")
+                widget.attrs["class"] = f"{existing} {css}".strip()
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")

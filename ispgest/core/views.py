@@ -1,0 +1,65 @@
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+
+@login_required
+def home(request):
+    return render(request, "core/home.html")
+
+
+def _queue_state() -> dict:
+    backend = settings.TASKS["default"]["BACKEND"]
+    state: dict = {"backend": backend.rsplit(".", 1)[-1]}
+    if backend.startswith("django_tasks_db"):
+        from django_tasks.base import TaskResultStatus
+        from django_tasks_db.models import DBTaskResult
+
+        pending = DBTaskResult.objects.filter(status=TaskResultStatus.READY)
+        oldest = pending.order_by("enqueued_at").values_list("enqueued_at", flat=True).first()
+        state["pending"] = pending.count()
+        state["oldest_pending_age_seconds"] = (
+            round((timezone.now() - oldest).total_seconds(), 1) if oldest else 0
+        )
+        state["status"] = "ok"
+    elif backend.startswith("django_tasks_rq"):
+        try:
+            import django_rq
+
+            queue = django_rq.get_queue("default")
+            state["pending"] = queue.count
+            state["status"] = "ok"
+        except Exception as exc:  # Redis down: report, don't crash the probe
+            state["status"] = "error"
+            state["error"] = type(exc).__name__
+    else:
+        state["status"] = "ok"
+        state["pending"] = 0
+    return state
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """Liveness and readiness for load balancers and monitoring; public, reveals no data."""
+    body: dict = {"version": settings.VERSION}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        body["database"] = {"status": "ok", "vendor": connection.vendor}
+    except Exception as exc:
+        body["database"] = {"status": "error", "error": type(exc).__name__}
+        body["status"] = "error"
+        return JsonResponse(body, status=503)
+    try:
+        body["queue"] = _queue_state()
+    except Exception as exc:
+        body["queue"] = {"status": "error", "error": type(exc).__name__}
+    body["status"] = "ok"
+    return JsonResponse(body)

@@ -1,0 +1,75 @@
+"""Writing the client's history (Historial) from any app's services.
+
+Call `record_event` inside the service's transaction, so the history row and the change it
+describes commit or roll back together. `snapshot`/`changes_between` produce the field-level
+"old -> new" map with the labels staff read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import models
+
+from ispgest.clients.models import Client, ClientEvent, EventKind
+
+
+def _display(instance: models.Model, field: models.Field) -> str:
+    value = getattr(instance, field.attname)
+    if value is None or value == "":
+        return ""
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(field, models.ForeignKey):
+        related = getattr(instance, field.name)
+        return str(related) if related is not None else ""
+    if isinstance(field, models.BooleanField):
+        return "Sí" if value else "No"
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value}"
+    return str(value)
+
+
+def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """{field name: (label, displayed value)} for the given fields of an instance."""
+    out = {}
+    for name in fields:
+        field = instance._meta.get_field(name)
+        out[name] = (str(field.verbose_name), _display(instance, field))
+    return out
+
+
+def changes_between(before: dict[str, tuple[str, str]], after: dict[str, tuple[str, str]]) -> dict[str, list[str]]:
+    """{label: [old, new]} for every field whose displayed value changed."""
+    changes = {}
+    for name, (label, new) in after.items():
+        old = before.get(name, (label, ""))[1]
+        if old != new:
+            changes[label] = [old, new]
+    return changes
+
+
+def record_event(
+    *,
+    client: Client,
+    actor,
+    action: str,
+    summary: str,
+    changes: dict | None = None,
+    obj: models.Model | None = None,
+) -> ClientEvent:
+    """Append an automatic history row for `client` (call inside the writing transaction)."""
+    return ClientEvent.objects.create(
+        client=client,
+        actor=actor if getattr(actor, "pk", None) else None,
+        kind=EventKind.AUTO,
+        action=action,
+        summary=summary[:4000],
+        changes=changes or {},
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+    )

@@ -111,6 +111,12 @@ _ROUTERS = {
     "network": "/network",
     "accounts": "/accounts",
 }
+# Modules that add endpoints to another domain's router (the client list/search/export
+# endpoints live on the clients router but in their own module).
+_EXTENSIONS = ["client_search"]
+for _module in _EXTENSIONS:
+    if find_spec(f"ispgest.api.{_module}"):
+        import_module(f"ispgest.api.{_module}")
 for _module, _prefix in _ROUTERS.items():
     if find_spec(f"ispgest.api.{_module}"):
         api.add_router(_prefix, import_module(f"ispgest.api.{_module}").router)

@@ -43,7 +43,9 @@ def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, tuple[s
     return out
 
 
-def changes_between(before: dict[str, tuple[str, str]], after: dict[str, tuple[str, str]]) -> dict[str, list[str]]:
+def changes_between(
+    before: dict[str, tuple[str, str]], after: dict[str, tuple[str, str]]
+) -> dict[str, list[str]]:
     """{label: [old, new]} for every field whose displayed value changed."""
     changes = {}
     for name, (label, new) in after.items():

@@ -203,6 +203,7 @@ class Client(TimeStampedModel):
         verbose_name = _("Cliente")
         verbose_name_plural = _("Clientes")
         permissions = [
+            ("view_all_clients", "Puede ver todos los clientes (no solo los suyos)"),
             ("export_client", "Puede exportar clientes"),
             ("mass_update_client", "Puede actualizar clientes masivamente"),
             ("reactivate_client", "Puede reactivar clientes"),

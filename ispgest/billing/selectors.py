@@ -1,0 +1,149 @@
+"""Reads of billing data, each with a fixed number of queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Count, QuerySet, Sum
+
+from ispgest.billing.models import (
+    PAYABLE_KINDS,
+    ZERO,
+    ClientBalance,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    Wallet,
+    WalletMovement,
+)
+
+UNPAID_STATUSES = (InvoiceStatus.PENDING, InvoiceStatus.PARTIALLY_PAID)
+
+
+def unpaid_summary(client_ids: Iterable[int]) -> dict[int, dict]:
+    """{client_id: {"unpaid_count", "unpaid_total", "wallet_balance", "balance"}} from the
+    denormalised ClientBalance rows (one query); clients without a row get zeros."""
+    ids = list(client_ids)
+    out = {
+        cid: {
+            "unpaid_count": 0,
+            "unpaid_total": ZERO,
+            "wallet_balance": ZERO,
+            "balance": ZERO,
+        }
+        for cid in ids
+    }
+    for row in ClientBalance.objects.filter(client_id__in=ids):
+        out[row.client_id] = {
+            "unpaid_count": row.unpaid_count,
+            "unpaid_total": row.unpaid_total,
+            "wallet_balance": row.wallet_balance,
+            "balance": row.balance,
+        }
+    return out
+
+
+def unpaid_documents(client_id: int) -> QuerySet[Invoice]:
+    return Invoice.objects.filter(
+        client_id=client_id, kind__in=PAYABLE_KINDS, status__in=UNPAID_STATUSES
+    ).order_by("due_date", "id")
+
+
+def client_documents(client_id: int) -> QuerySet[Invoice]:
+    return Invoice.objects.filter(client_id=client_id).select_related("invoice_type")
+
+
+def client_payments(client_id: int) -> QuerySet[Payment]:
+    return (
+        Payment.objects.filter(client_id=client_id)
+        .select_related("method", "receipt")
+        .prefetch_related("allocations__invoice")
+    )
+
+
+def wallet_balance(client_id: int) -> Decimal:
+    row = Wallet.objects.filter(client_id=client_id).values_list("balance", flat=True).first()
+    return row if row is not None else ZERO
+
+
+def wallet_movements(client_id: int) -> QuerySet[WalletMovement]:
+    return WalletMovement.objects.filter(wallet_id=client_id).order_by("-date", "-id")
+
+
+def compute_client_balances(client_ids: Iterable[int]) -> dict[int, tuple[int, Decimal]]:
+    """Recompute (unpaid_count, unpaid_total) from the documents themselves (one query)."""
+    rows = (
+        Invoice.objects.filter(
+            client_id__in=list(client_ids),
+            kind__in=PAYABLE_KINDS,
+            status__in=UNPAID_STATUSES,
+        )
+        .values("client_id")
+        .annotate(n=Count("id"), total=Sum("total"), paid=Sum("paid_amount"))
+        .annotate(credited=Sum("credited_amount"))
+    )
+    return {r["client_id"]: (r["n"], r["total"] - r["paid"] - r["credited"]) for r in rows}
+
+
+def refresh_client_balances(client_ids: Iterable[int]) -> None:
+    """Rewrite the ClientBalance rows of these clients from their documents and wallets.
+
+    Called inside the transaction of every change that moves a client's debt, with the
+    client's documents already locked or just written by that transaction.
+    """
+    ids = sorted(set(client_ids))
+    if not ids:
+        return
+    debts = compute_client_balances(ids)
+    wallets = dict(Wallet.objects.filter(client_id__in=ids).values_list("client_id", "balance"))
+    existing = set(
+        ClientBalance.objects.filter(client_id__in=ids).values_list("client_id", flat=True)
+    )
+    rows = [
+        ClientBalance(
+            client_id=cid,
+            unpaid_count=debts.get(cid, (0, ZERO))[0],
+            unpaid_total=debts.get(cid, (0, ZERO))[1],
+            wallet_balance=wallets.get(cid, ZERO),
+        )
+        for cid in ids
+    ]
+    new = [r for r in rows if r.client_id not in existing]
+    old = [r for r in rows if r.client_id in existing]
+    if new:
+        ClientBalance.objects.bulk_create(new, batch_size=2000)
+    if old:
+        ClientBalance.objects.bulk_update(
+            old, ["unpaid_count", "unpaid_total", "wallet_balance"], batch_size=2000
+        )
+
+
+def rebuild_all_client_balances() -> int:
+    """Recompute every ClientBalance in SQL (repair tool and demo data)."""
+    unpaid = "('pending', 'partially_paid')"
+    payable = "('invoice', 'delivery_note')"
+    with connection.cursor() as cur:
+        cur.execute("DELETE FROM billing_clientbalance")
+        cur.execute(
+            f"""
+            INSERT INTO billing_clientbalance
+                (client_id, unpaid_count, unpaid_total, wallet_balance, updated_at)
+            SELECT c.id,
+                   COALESCE(d.n, 0),
+                   COALESCE(d.amount, 0),
+                   COALESCE(w.balance, 0),
+                   CURRENT_TIMESTAMP
+            FROM clients_client c
+            LEFT JOIN (
+                SELECT client_id, COUNT(*) AS n,
+                       SUM(total - paid_amount - credited_amount) AS amount
+                FROM billing_invoice
+                WHERE kind IN {payable} AND status IN {unpaid}
+                GROUP BY client_id
+            ) d ON d.client_id = c.id
+            LEFT JOIN billing_wallet w ON w.client_id = c.id
+            """
+        )
+        return cur.rowcount

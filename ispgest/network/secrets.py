@@ -1,0 +1,35 @@
+"""Encrypting router API passwords at rest (Fernet: AES-128-CBC + HMAC-SHA256).
+
+The key comes from settings.ISPGEST_SECRETS_KEY when set (a Fernet key), otherwise it is
+derived from SECRET_KEY, so a database dump alone does not reveal the passwords. Rotating
+SECRET_KEY without setting ISPGEST_SECRETS_KEY makes stored passwords unreadable (they must
+be typed again), which fails safe.
+"""
+
+import base64
+import hashlib
+
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
+
+
+def _fernet() -> Fernet:
+    key = getattr(settings, "ISPGEST_SECRETS_KEY", "")
+    if not key:
+        digest = hashlib.sha256(b"ispgest.network.router-password:" + settings.SECRET_KEY.encode())
+        key = base64.urlsafe_b64encode(digest.digest()).decode()
+    return Fernet(key.encode() if isinstance(key, str) else key)
+
+
+def encrypt(plain: str) -> str:
+    return _fernet().encrypt(plain.encode()).decode() if plain else ""
+
+
+def decrypt(token: str) -> str:
+    """The plain password, or "" when there is none or the key changed."""
+    if not token:
+        return ""
+    try:
+        return _fernet().decrypt(token.encode()).decode()
+    except InvalidToken:
+        return ""

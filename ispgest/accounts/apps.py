@@ -14,8 +14,10 @@ def _sync_roles(sender, **kwargs):
 
     from ispgest.accounts.roles import sync_roles
 
-    # post_migrate is sent once per app; permissions of every app exist only after the last.
-    if sender is list(apps.get_app_configs())[-1]:
+    # post_migrate is sent once per app that has a models module; permissions of every app
+    # exist only after the last of those.
+    with_models = [a for a in apps.get_app_configs() if a.models_module is not None]
+    if sender is with_models[-1]:
         sync_roles()
 
 

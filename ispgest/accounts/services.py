@@ -1,4 +1,5 @@
 from django.db import transaction
+from django.utils import timezone
 
 from ispgest.accounts.models import ApiToken, User
 
@@ -23,3 +24,119 @@ def api_token_revoke(*, actor: User, token: ApiToken) -> None:
 def user_set_language(*, user: User, language: str) -> None:
     user.language = language
     user.save(update_fields=["language"])
+
+
+def _check_links(role: str | None, seller, collector) -> None:
+    from django.core.exceptions import ValidationError
+
+    from ispgest.accounts.roles import COLLECTOR, ROLES, SELLER
+
+    if role is not None and role not in ROLES:
+        raise ValidationError({"role": f"Rol desconocido: «{role}»."})
+    if seller is not None and role != SELLER:
+        raise ValidationError(
+            {"seller": "Solo un usuario con rol Vendedor se vincula a un vendedor."}
+        )
+    if collector is not None and role != COLLECTOR:
+        raise ValidationError(
+            {"collector": "Solo un usuario con rol Recaudador se vincula a un recaudador."}
+        )
+    for field, row in (("seller", seller), ("collector", collector)):
+        if row is not None and not row.active:
+            raise ValidationError({field: f"«{row}» está desactivado."})
+
+
+def _set_role(user: User, role: str | None) -> None:
+    from django.contrib.auth.models import Group
+
+    from ispgest.accounts.roles import ROLES
+
+    user.groups.remove(*Group.objects.filter(name__in=ROLES))
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+
+
+@transaction.atomic
+def staff_user_create(
+    *,
+    actor: User,
+    username: str,
+    password: str,
+    role: str,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    seller=None,
+    collector=None,
+) -> User:
+    """Create a staff user with one role and, for a Vendedor/Recaudador, its catalog link."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    _check_links(role, seller, collector)
+    username = username.strip()
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": f"Ya existe un usuario «{username}»."})
+    user = User(
+        username=username,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        email=email.strip(),
+        seller=seller,
+        collector=collector,
+    )
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    _set_role(user, role)
+    return user
+
+
+@transaction.atomic
+def staff_user_update(
+    *,
+    actor: User,
+    user: User,
+    role: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    seller=None,
+    collector=None,
+) -> User:
+    from django.core.exceptions import ValidationError
+
+    from ispgest.accounts.roles import ADMIN
+
+    _check_links(role, seller, collector)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.pk == actor.pk and role != ADMIN:
+        raise ValidationError({"role": "No puede quitarse a sí mismo el rol Administrador."})
+    user.first_name, user.last_name, user.email = first_name.strip(), last_name.strip(), email
+    user.seller, user.collector = seller, collector
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["first_name", "last_name", "email", "seller", "collector"])
+    _set_role(user, role)
+    return user
+
+
+@transaction.atomic
+def staff_user_set_active(*, actor: User, user: User, active: bool) -> User:
+    """Deactivate (never delete: history rows point at users) or reactivate a staff user."""
+    from django.core.exceptions import ValidationError
+
+    if user.pk == actor.pk and not active:
+        raise ValidationError("No puede desactivar su propio usuario.")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_active != active:
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+        if not active:
+            ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+                revoked_at=timezone.now()
+            )
+    return user

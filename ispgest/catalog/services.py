@@ -6,15 +6,30 @@ ValidationError naming the field, in Spanish, before anything is written.
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+import copy
 
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from stdnum import bic, iban
+from stdnum.eu import at_02 as sepa_creditor
+from stdnum.exceptions import ValidationError as StdnumError
+
+from ispgest.catalog.defaults import allow_default_invoice_types
 from ispgest.catalog.models import (
     AllowedInvoiceType,
+    BillingCycle,
     BillingEntity,
+    ExtraField,
+    ExtraFieldType,
     InvoiceType,
     LegalKind,
+    PaymentMethod,
+    PaymentMethodKind,
+    PointOfSale,
     TaxCondition,
 )
+from ispgest.catalog.registry import config_for
+from ispgest.core.country import PROFILES, clean_tax_id, get_profile
 
 
 def check_billing_combination(
@@ -71,3 +86,318 @@ def check_billing_combination(
                 ]
             }
         )
+
+
+def _error(field: str | None, message: str, code: str = "invalid") -> ValidationError:
+    if field:
+        return ValidationError({field: [ValidationError(message, code=code)]})
+    return ValidationError(message, code=code)
+
+
+def _is_referenced(instance: models.Model) -> bool:
+    """True when any row of another model points at `instance` (its kind is then fixed)."""
+    for rel in instance._meta.related_objects:
+        if rel.one_to_many or rel.one_to_one:
+            accessor = rel.related_model._default_manager.filter(**{rel.field.name: instance})
+            if accessor.exists():
+                return True
+    return False
+
+
+def _resolve_foreign_keys(model: type[models.Model], data: dict) -> dict:
+    """Accept ids as well as instances for foreign keys (the API sends ids)."""
+    resolved = dict(data)
+    for name, value in data.items():
+        field = model._meta.get_field(name)
+        if not field.many_to_one or value is None or isinstance(value, models.Model):
+            continue
+        target = field.related_model._default_manager.filter(pk=value).first()
+        if target is None:
+            raise _error(name, f"{field.verbose_name}: no existe el registro {value}.")
+        resolved[name] = target
+    return resolved
+
+
+def _refuse_inactive_targets(instance: models.Model, data: dict) -> None:
+    """A deactivated row may stay where it already is, but cannot be newly chosen."""
+    for name, value in data.items():
+        field = instance._meta.get_field(name)
+        if not field.many_to_one or value is None:
+            continue
+        current = getattr(instance, field.attname)
+        if getattr(value, "active", True) is False and value.pk != current:
+            raise _error(
+                name,
+                f"{field.verbose_name}: «{value}» está desactivado y no puede elegirse.",
+                "inactive",
+            )
+
+
+def _rules_billing_entity(entity: BillingEntity, old: BillingEntity | None) -> None:
+    if entity.country not in PROFILES:
+        raise _error("country", f"País desconocido: «{entity.country}».")
+    profile = get_profile(entity.country)
+    if not entity.tax_id_kind:
+        entity.tax_id_kind = profile.default_tax_id_kind
+    if profile.tax_id_kind(entity.tax_id_kind) is None:
+        kinds = ", ".join(k.code for k in profile.tax_id_kinds)
+        raise _error(
+            "tax_id_kind",
+            f"Tipo de número tributario «{entity.tax_id_kind}» no válido para "
+            f"{profile.name}; use uno de: {kinds}.",
+        )
+    if entity.kind == LegalKind.LEGAL and not (entity.tax_id or "").strip():
+        raise _error("tax_id", f"Una razón social legal necesita su {profile.tax_id_label}.")
+    entity.tax_id = clean_tax_id(entity.tax_id, entity.tax_id_kind, field="tax_id")
+    if entity.sepa_creditor_id:
+        try:
+            entity.sepa_creditor_id = sepa_creditor.validate(entity.sepa_creditor_id)
+        except StdnumError:
+            raise _error(
+                "sepa_creditor_id",
+                f"El identificador de acreedor SEPA «{entity.sepa_creditor_id}» no es válido.",
+            ) from None
+    if entity.iban:
+        try:
+            entity.iban = iban.validate(entity.iban)
+        except StdnumError:
+            raise _error("iban", f"El IBAN «{entity.iban}» no es válido.") from None
+    if entity.bic:
+        try:
+            entity.bic = bic.validate(entity.bic)
+        except StdnumError:
+            raise _error("bic", f"El BIC «{entity.bic}» no es válido.") from None
+    if old is not None and old.kind != entity.kind and _is_used_by_clients(old):
+        # Its own invoice-type permissions are replaced on the change; clients or invoices
+        # made under the old kind would silently break the legal/fantasía rule.
+        raise _error(
+            "kind",
+            "No se puede cambiar el tipo (legal/fantasía) de una razón social que ya usan "
+            "clientes u otros registros.",
+        )
+
+
+def _is_used_by_clients(instance: models.Model) -> bool:
+    for rel in instance._meta.related_objects:
+        if rel.related_model._meta.app_label == "catalog":
+            continue
+        if rel.related_model._default_manager.filter(**{rel.field.name: instance}).exists():
+            return True
+    return False
+
+
+def _rules_kind_fixed_once_used(row, old) -> None:
+    if old is not None and old.kind != row.kind and _is_referenced(old):
+        raise _error(
+            "kind",
+            f"No se puede cambiar el tipo (legal/fantasía) de «{old}»: ya está en uso. "
+            "Desactívelo y cree uno nuevo.",
+        )
+
+
+def _rules_tax_condition(cond: TaxCondition, old: TaxCondition | None) -> None:
+    if cond.country not in PROFILES:
+        raise _error("country", f"País desconocido: «{cond.country}».")
+    _rules_kind_fixed_once_used(cond, old)
+
+
+def _rules_payment_method(method: PaymentMethod, old: PaymentMethod | None) -> None:
+    if method.kind == PaymentMethodKind.GATEWAY and method.gateway_id is None:
+        raise _error("gateway", "Una forma de pago de tipo pasarela necesita su pasarela de pago.")
+    if method.kind != PaymentMethodKind.GATEWAY and method.gateway_id is not None:
+        raise _error("gateway", "Solo las formas de pago de tipo pasarela llevan pasarela de pago.")
+
+
+def _rules_extra_field(extra: ExtraField, old: ExtraField | None) -> None:
+    if extra.field_type == ExtraFieldType.CHOICE:
+        if not extra.choice_list:
+            raise _error("choices", "Una lista de opciones necesita al menos una opción.")
+        extra.choices = "\n".join(extra.choice_list)
+    elif extra.choices.strip():
+        raise _error("choices", "Solo los campos de tipo lista de opciones llevan opciones.")
+    if old is not None and old.field_type != extra.field_type and _is_used_by_clients(old):
+        raise _error(
+            "field_type", f"No se puede cambiar el tipo de «{old}»: ya hay clientes con valores."
+        )
+
+
+def _rules_billing_cycle(cycle: BillingCycle, old: BillingCycle | None) -> None:
+    if old is not None and old.is_default and not cycle.is_default:
+        raise _error(
+            "is_default",
+            "Debe haber un ciclo por defecto: marque otro ciclo como predeterminado en su lugar.",
+        )
+    if cycle.is_default and not cycle.active:
+        raise _error("is_default", "El ciclo por defecto no puede estar desactivado.")
+
+
+_RULES = {
+    BillingEntity: _rules_billing_entity,
+    TaxCondition: _rules_tax_condition,
+    InvoiceType: _rules_kind_fixed_once_used,
+    PaymentMethod: _rules_payment_method,
+    ExtraField: _rules_extra_field,
+    BillingCycle: _rules_billing_cycle,
+}
+
+
+def _apply(instance: models.Model, data: dict, *, old: models.Model | None) -> models.Model:
+    config = config_for(instance)
+    unknown = sorted(set(data) - set(config.fields))
+    if unknown:
+        raise _error(None, f"Campos no editables: {', '.join(unknown)}.")
+    data = _resolve_foreign_keys(type(instance), data)
+    _refuse_inactive_targets(instance, data)
+    for name, value in data.items():
+        field = instance._meta.get_field(name)
+        if isinstance(value, str) and not field.many_to_one:
+            value = value.strip()
+        if (
+            value is None
+            and not field.null
+            and isinstance(field, models.CharField | models.TextField)
+        ):
+            value = ""
+        setattr(instance, name, value)
+    rule = _RULES.get(type(instance))
+    if rule is not None:
+        rule(instance, old)
+    instance.full_clean()
+    if isinstance(instance, BillingCycle) and instance.is_default:
+        # The partial unique constraint allows one default: move the mark in this transaction.
+        BillingCycle.objects.select_for_update().filter(is_default=True).exclude(
+            pk=instance.pk
+        ).update(is_default=False)
+    return instance
+
+
+@transaction.atomic
+def catalog_row_create(*, actor, model: type[models.Model], data: dict) -> models.Model:
+    """Create a row of any catalog of the registry; validated before anything is written."""
+    instance = _apply(model(), data, old=None)
+    instance.save()
+    if isinstance(instance, BillingEntity):
+        allow_default_invoice_types(instance)
+    return instance
+
+
+@transaction.atomic
+def catalog_row_update(*, actor, instance: models.Model, data: dict) -> models.Model:
+    """Change some fields of a catalog row (a PATCH: fields absent from `data` stay)."""
+    model = type(instance)
+    locked = model._default_manager.select_for_update().get(pk=instance.pk)
+    old = copy.copy(locked)
+    _apply(locked, data, old=old)
+    changed = [
+        f.attname
+        for f in model._meta.concrete_fields
+        if getattr(locked, f.attname) != getattr(old, f.attname)
+    ]
+    if changed:
+        locked.save(update_fields=[*changed, "updated_at"])
+    if isinstance(locked, BillingEntity) and old.kind != locked.kind:
+        AllowedInvoiceType.objects.filter(billing_entity=locked).delete()
+        allow_default_invoice_types(locked)
+    return locked
+
+
+@transaction.atomic
+def catalog_row_set_active(*, actor, instance: models.Model, active: bool) -> models.Model:
+    """Deactivate (or reactivate) a catalog row: it leaves the pickers but stays on records."""
+    model = type(instance)
+    locked = model._default_manager.select_for_update().get(pk=instance.pk)
+    if locked.active == active:
+        return locked
+    if not active and isinstance(locked, BillingCycle) and locked.is_default:
+        raise _error(
+            None,
+            "No se puede desactivar el ciclo por defecto: marque antes otro ciclo como "
+            "predeterminado.",
+        )
+    locked.active = active
+    locked.save(update_fields=["active", "updated_at"])
+    return locked
+
+
+# --- Points of sale and allowed invoice types of a billing entity -------------------------
+
+
+@transaction.atomic
+def point_of_sale_create(
+    *, actor, billing_entity: BillingEntity, number: int, name: str = ""
+) -> PointOfSale:
+    if not billing_entity.is_legal:
+        raise _error("number", "Solo una razón social legal tiene puntos de venta.")
+    if PointOfSale.objects.filter(billing_entity=billing_entity, number=number).exists():
+        raise _error("number", f"La razón social ya tiene el punto de venta {number:05d}.")
+    pos = PointOfSale(billing_entity=billing_entity, number=number, name=(name or "").strip())
+    pos.full_clean()
+    pos.save()
+    return pos
+
+
+@transaction.atomic
+def point_of_sale_update(*, actor, point_of_sale: PointOfSale, name: str) -> PointOfSale:
+    """Rename a point of sale; its number is fixed (invoices are numbered under it)."""
+    pos = PointOfSale.objects.select_for_update().get(pk=point_of_sale.pk)
+    pos.name = (name or "").strip()
+    pos.full_clean()
+    pos.save(update_fields=["name", "updated_at"])
+    return pos
+
+
+@transaction.atomic
+def point_of_sale_set_active(*, actor, point_of_sale: PointOfSale, active: bool) -> PointOfSale:
+    pos = PointOfSale.objects.select_for_update().get(pk=point_of_sale.pk)
+    if pos.active != active:
+        pos.active = active
+        pos.save(update_fields=["active", "updated_at"])
+    return pos
+
+
+@transaction.atomic
+def allowed_invoice_types_set(
+    *,
+    actor,
+    billing_entity: BillingEntity,
+    pairs: set[tuple[int, int]],
+) -> None:
+    """Replace the (tax condition id, invoice type id) pairs the entity may issue.
+
+    Every pair is checked before any row changes: condition and type must be of the entity's
+    kind (legal/fantasía).
+    """
+    conditions = TaxCondition.objects.in_bulk({c for c, _t in pairs})
+    types = InvoiceType.objects.in_bulk({t for _c, t in pairs})
+    for cond_id, type_id in sorted(pairs):
+        cond, inv = conditions.get(cond_id), types.get(type_id)
+        if cond is None or inv is None:
+            raise _error("allowed", "Condición de IVA o tipo de factura inexistente.")
+        if cond.kind != billing_entity.kind:
+            raise _error(
+                "allowed",
+                f"La condición de IVA «{cond}» no es del mismo tipo (legal/fantasía) que la "
+                f"razón social «{billing_entity}».",
+            )
+        if inv.kind != billing_entity.kind:
+            raise _error(
+                "allowed",
+                f"El tipo de factura «{inv}» no es del mismo tipo (legal/fantasía) que la "
+                f"razón social «{billing_entity}».",
+            )
+    BillingEntity.objects.select_for_update().filter(pk=billing_entity.pk).first()
+    current = set(
+        AllowedInvoiceType.objects.filter(billing_entity=billing_entity).values_list(
+            "tax_condition_id", "invoice_type_id"
+        )
+    )
+    for cond_id, type_id in current - pairs:
+        AllowedInvoiceType.objects.filter(
+            billing_entity=billing_entity, tax_condition_id=cond_id, invoice_type_id=type_id
+        ).delete()
+    AllowedInvoiceType.objects.bulk_create(
+        [
+            AllowedInvoiceType(billing_entity=billing_entity, tax_condition_id=c, invoice_type_id=t)
+            for c, t in sorted(pairs - current)
+        ]
+    )

@@ -1,0 +1,470 @@
+"""Client list reads: quick search, advanced filters, sorting, keyset pagination, capped counts.
+
+Everything starts from `visible_clients(user)` (a Vendedor sees only its seller's clients).
+
+Quick search ("Búsqueda rápida") matches every word of the query, folded with
+`clients.models.fold()` (lower-case, accent-less, "ñ" distinct), as a substring of
+`Client.search_text` (name, trade name, e-mail, document, tax id, custom id, phones).
+
+On PostgreSQL, search_text has a GIN trigram index and the name order a covering btree
+(migration 0100). Neither plan is good for every word, and the planner cannot tell which one
+applies because it estimates `LIKE '%word%'` from the word's length, not from how common it is.
+So the search picks the plan itself, from the capped count it shows anyway:
+
+- the count ("N resultados" / "más de 1000") runs on the trigram index only (bitmap scan) and
+  stops at 1001 matches, so it is cheap for rare and common words alike;
+- a *rare* query (at most 1000 matches) reads the page from the trigram index too: all matches
+  are fetched by bitmap and sorted, at most 1000 rows;
+- a *common* query (more than 1000 matches, or a word shorter than three letters, which
+  trigrams cannot narrow) walks the name order and filters as it goes: with at least one match
+  per thousand rows a page of 25 is found after a few thousand index entries, read from the
+  covering index without touching the table.
+
+The plan is chosen with `SET LOCAL enable_*` inside a short transaction (see `_planner`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ispgest.catalog.models import (
+    BillingEntity,
+    City,
+    Collector,
+    Neighbourhood,
+    PaymentGateway,
+    PaymentMethod,
+    Region,
+    Seller,
+    TaxCondition,
+    Zone,
+)
+from ispgest.clients.models import Client, GatewayAccount, PersonType, fold
+from ispgest.clients.scoping import visible_clients
+from ispgest.core.forms import DateInput, StyledFormMixin
+
+PAGE_SIZE = 25
+COUNT_CAP = 1000
+MAX_QUERY_WORDS = 6
+
+# sort key -> the model fields of the keyset (always ending in the primary key).
+SORTS: dict[str, tuple[str, ...]] = {
+    "name": ("sort_name", "id"),
+    "-name": ("-sort_name", "-id"),
+    "id": ("id",),
+    "-id": ("-id",),
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
+}
+SORT_CHOICES = [
+    ("name", _("Nombre (A-Z)")),
+    ("-name", _("Nombre (Z-A)")),
+    ("id", _("ID (ascendente)")),
+    ("-id", _("ID (descendente)")),
+    ("created", _("Creado el (más antiguos)")),
+    ("-created", _("Creado el (más recientes)")),
+]
+
+
+def _contract_model():
+    try:
+        from ispgest.contracts.models import Contract
+    except ImportError:  # the contracts app is optional for the list
+        return None
+    return Contract
+
+
+class StatusChoice:
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    ALL = "all"
+    choices = [(ACTIVE, _("Activos")), (INACTIVE, _("Inactivos")), (ALL, _("Todos"))]
+
+
+class YesNo:
+    choices = [("", _("Indistinto")), ("yes", _("Sí")), ("no", _("No"))]
+
+
+class ClientFilterForm(StyledFormMixin, forms.Form):
+    """Every filter of the client list; the state lives in the URL (GET) so it bookmarks."""
+
+    q = forms.CharField(label=_("Búsqueda rápida"), required=False, max_length=100)
+    status = forms.ChoiceField(
+        label=_("Estado"), choices=StatusChoice.choices, required=False, initial="active"
+    )
+    # Cliente
+    id = forms.IntegerField(label=_("ID cliente"), required=False, min_value=1)
+    custom_id = forms.CharField(label=_("ID Cliente Personalizable"), required=False)
+    collector = forms.ModelChoiceField(
+        label=_("Recaudador"), queryset=Collector.objects.all(), required=False
+    )
+    seller = forms.ModelChoiceField(
+        label=_("Vendedor"), queryset=Seller.objects.all(), required=False
+    )
+    neighbourhood = forms.ModelChoiceField(
+        label=_("Barrio"), queryset=Neighbourhood.objects.all(), required=False
+    )
+    zone = forms.ModelChoiceField(label=_("Zona"), queryset=Zone.objects.all(), required=False)
+    city = forms.ModelChoiceField(label=_("Ciudad"), queryset=City.objects.all(), required=False)
+    region = forms.ModelChoiceField(
+        label=_("Provincia/Estado/Región"), queryset=Region.objects.all(), required=False
+    )
+    person_type = forms.ChoiceField(
+        label=_("Tipo de persona"),
+        choices=[("", _("Indistinto")), *PersonType.choices],
+        required=False,
+    )
+    created_from = forms.DateField(label=_("Creado desde"), required=False, widget=DateInput)
+    created_to = forms.DateField(label=_("Creado hasta"), required=False, widget=DateInput)
+    # Contrato
+    contract_zone = forms.ModelChoiceField(
+        label=_("Cobertura / zona del contrato"), queryset=Zone.objects.all(), required=False
+    )
+    plan = forms.ModelChoiceField(label=_("Plan"), queryset=Zone.objects.none(), required=False)
+    router = forms.ModelChoiceField(
+        label=_("Router / servidor"), queryset=Zone.objects.none(), required=False
+    )
+    contract_status = forms.ChoiceField(
+        label=_("Estado del contrato"), choices=[("", _("Indistinto"))], required=False
+    )
+    # Facturación
+    billing_entity = forms.ModelChoiceField(
+        label=_("Razón social"), queryset=BillingEntity.objects.all(), required=False
+    )
+    payment_method = forms.ModelChoiceField(
+        label=_("Forma de pago"), queryset=PaymentMethod.objects.all(), required=False
+    )
+    billing_enabled = forms.ChoiceField(
+        label=_("Facturación habilitada"), choices=YesNo.choices, required=False
+    )
+    tax_condition = forms.ModelChoiceField(
+        label=_("Condición de IVA"), queryset=TaxCondition.objects.all(), required=False
+    )
+    unpaid = forms.BooleanField(label=_("Con facturas impagas"), required=False)
+    unpaid_above = forms.DecimalField(
+        label=_("Balance impago mayor que"),
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+    )
+    # Pasarelas de pago
+    gateway = forms.ModelChoiceField(
+        label=_("Pasarela de pago"), queryset=PaymentGateway.objects.all(), required=False
+    )
+    sort = forms.ChoiceField(label=_("Ordenar por"), choices=SORT_CHOICES, required=False)
+
+    CLIENT_FIELDS = (
+        "id",
+        "custom_id",
+        "collector",
+        "seller",
+        "neighbourhood",
+        "zone",
+        "city",
+        "region",
+        "person_type",
+        "created_from",
+        "created_to",
+    )
+    CONTRACT_FIELDS = ("contract_zone", "plan", "router", "contract_status")
+    BILLING_FIELDS = (
+        "billing_entity",
+        "payment_method",
+        "billing_enabled",
+        "tax_condition",
+        "unpaid",
+        "unpaid_above",
+    )
+    GATEWAY_FIELDS = ("gateway",)
+    ADVANCED_FIELDS = CLIENT_FIELDS + CONTRACT_FIELDS + BILLING_FIELDS + GATEWAY_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        contract = _contract_model()
+        if contract is not None:
+            from ispgest.contracts.models import ContractStatus, Plan
+
+            self.fields["plan"].queryset = Plan.objects.all()
+            router_field = contract._meta.get_field("router")
+            self.fields["router"].queryset = router_field.related_model.objects.all()
+            self.fields["contract_status"].choices = [
+                ("", _("Indistinto")),
+                *ContractStatus.choices,
+            ]
+        for name in ("id", "unpaid_above"):
+            # A plain text box: a letter gets the form's Spanish message, not the browser's.
+            self.fields[name].widget.input_type = "text"
+            self.fields[name].widget.attrs["inputmode"] = "decimal"
+        self.fields["q"].widget.attrs.update(
+            {
+                "type": "search",
+                "autocomplete": "off",
+                "placeholder": _("Nombre, e-mail, documento, teléfono..."),
+            }
+        )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("created_from"), data.get("created_to")
+        if start and end and start > end:
+            self.add_error("created_to", _("La fecha final es anterior a la inicial."))
+        return data
+
+    @property
+    def advanced_used(self) -> bool:
+        if not self.is_bound:
+            return False
+        return any(self.data.get(name) not in (None, "") for name in self.ADVANCED_FIELDS)
+
+
+def query_words(text: str) -> list[str]:
+    """The folded words of a quick search (at most MAX_QUERY_WORDS)."""
+    return [w for w in fold(text).split() if w][:MAX_QUERY_WORDS]
+
+
+def apply_filters(qs: QuerySet[Client], data: dict) -> QuerySet[Client]:
+    """Narrow `qs` by the cleaned data of ClientFilterForm (the quick search words excluded)."""
+    status = data.get("status") or StatusChoice.ACTIVE
+    if status != StatusChoice.ALL:
+        qs = qs.filter(status=status)
+    if data.get("id"):
+        qs = qs.filter(pk=data["id"])
+    if data.get("custom_id"):
+        qs = qs.filter(custom_id=data["custom_id"].strip())
+    for name in ("collector", "seller", "neighbourhood", "zone", "city", "region"):
+        if data.get(name) is not None:
+            qs = qs.filter(**{name: data[name]})
+    if data.get("person_type"):
+        qs = qs.filter(person_type=data["person_type"])
+    tz = timezone.get_current_timezone()
+    if data.get("created_from"):
+        start = datetime.combine(data["created_from"], datetime.min.time(), tzinfo=tz)
+        qs = qs.filter(created_at__gte=start)
+    if data.get("created_to"):
+        end = datetime.combine(data["created_to"], datetime.max.time(), tzinfo=tz)
+        qs = qs.filter(created_at__lte=end)
+
+    contract_q = {}
+    if data.get("contract_zone") is not None:
+        contract_q["zone"] = data["contract_zone"]
+    if data.get("plan") is not None:
+        contract_q["plan"] = data["plan"]
+    if data.get("router") is not None:
+        contract_q["router"] = data["router"]
+    if data.get("contract_status"):
+        contract_q["status"] = data["contract_status"]
+    contract = _contract_model()
+    if contract_q and contract is not None:
+        # One contract must meet every contract condition (zone AND plan on the same service).
+        qs = qs.filter(Exists(contract.objects.filter(client=OuterRef("pk"), **contract_q)))
+
+    for name in ("billing_entity", "payment_method", "tax_condition"):
+        if data.get(name) is not None:
+            qs = qs.filter(**{name: data[name]})
+    if data.get("billing_enabled") == "yes":
+        qs = qs.filter(billing_enabled=True)
+    elif data.get("billing_enabled") == "no":
+        qs = qs.filter(billing_enabled=False)
+    if data.get("unpaid"):
+        qs = qs.filter(balance__unpaid_count__gt=0)
+    if data.get("unpaid_above") is not None:
+        qs = qs.filter(balance__unpaid_total__gt=data["unpaid_above"])
+    if data.get("gateway") is not None:
+        qs = qs.filter(
+            Exists(GatewayAccount.objects.filter(client=OuterRef("pk"), gateway=data["gateway"]))
+        )
+    return qs
+
+
+def apply_quick_search(qs: QuerySet[Client], words: list[str]) -> QuerySet[Client]:
+    for word in words:
+        qs = qs.filter(search_text__contains=word)
+    return qs
+
+
+# --- keyset pagination -------------------------------------------------------------------
+
+
+class CursorError(ValidationError):
+    pass
+
+
+def _key_values(client: Client, keys: tuple[str, ...]) -> list:
+    out = []
+    for key in keys:
+        value = getattr(client, key.lstrip("-"))
+        out.append(value.isoformat() if isinstance(value, datetime) else value)
+    return out
+
+
+def encode_cursor(values: list) -> str:
+    raw = json.dumps(values, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(token: str, keys: tuple[str, ...]) -> list:
+    message = _("El cursor de paginación no es válido; vuelva a la primera página.")
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise CursorError(message, code="cursor")
+    if not isinstance(values, list) or len(values) != len(keys):
+        raise CursorError(message, code="cursor")
+    out = []
+    for key, value in zip(keys, values, strict=True):
+        name = key.lstrip("-")
+        if name == "id" and (not isinstance(value, int) or isinstance(value, bool)):
+            raise CursorError(message, code="cursor")
+        if name == "sort_name" and not isinstance(value, str):
+            raise CursorError(message, code="cursor")
+        if name == "created_at":
+            try:
+                value = datetime.fromisoformat(value)
+            except (TypeError, ValueError):
+                raise CursorError(message, code="cursor")
+            if timezone.is_naive(value):
+                raise CursorError(message, code="cursor")
+        out.append(value)
+    return out
+
+
+def _after(keys: tuple[str, ...], values: list, *, reverse: bool = False) -> Q:
+    """Rows strictly after `values` in the order `keys` (or before it when reverse)."""
+    condition = Q()
+    for i in range(len(keys) - 1, -1, -1):
+        name = keys[i].lstrip("-")
+        descending = keys[i].startswith("-") != reverse
+        op = "lt" if descending else "gt"
+        strict = Q(**{f"{name}__{op}": values[i]})
+        condition = strict if i == len(keys) - 1 else strict | (Q(**{name: values[i]}) & condition)
+    # A leading non-strict bound lets the index range start at the cursor (the OR above
+    # alone is read as a filter by some planners).
+    first = keys[0].lstrip("-")
+    descending = keys[0].startswith("-") != reverse
+    return Q(**{f"{first}__{'lte' if descending else 'gte'}": values[0]}) & condition
+
+
+def _reverse_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(k[1:] if k.startswith("-") else f"-{k}" for k in keys)
+
+
+# --- planner control on PostgreSQL ----------------------------------------------------------
+
+_BITMAP_ONLY = ("enable_seqscan", "enable_indexscan", "enable_indexonlyscan")
+_ORDERED_WALK = ("enable_bitmapscan", "enable_seqscan", "enable_sort")
+
+
+@contextmanager
+def _planner(disabled: tuple[str, ...]) -> Iterator[None]:
+    if connection.vendor != "postgresql" or not disabled:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            for setting in disabled:
+                cursor.execute(f"SET LOCAL {setting} = off")
+        yield
+
+
+# --- the search ------------------------------------------------------------------------------
+
+
+@dataclass
+class SearchResult:
+    rows: list[Client]
+    count: int  # capped at COUNT_CAP + 1
+    next_cursor: str = ""
+    prev_cursor: str = ""
+    sort: str = "name"
+    words: list[str] = field(default_factory=list)
+
+    @property
+    def count_capped(self) -> bool:
+        return self.count > COUNT_CAP
+
+    @property
+    def count_label(self) -> str:
+        if self.count_capped:
+            return f"más de {COUNT_CAP}"
+        return str(self.count)
+
+
+def filtered_clients(user, data: dict) -> QuerySet[Client]:
+    """Every client the user may see that meets the cleaned filter data (no ordering)."""
+    qs = apply_filters(visible_clients(user), data)
+    return apply_quick_search(qs, query_words(data.get("q") or ""))
+
+
+def capped_count(qs: QuerySet[Client], words: list[str]) -> int:
+    """The number of matches, counted up to COUNT_CAP + 1 ("más de 1000")."""
+    trigram = bool(words) and all(len(w) >= 3 for w in words)
+    with _planner(_BITMAP_ONLY if trigram else ()):
+        return qs.order_by().values("pk")[: COUNT_CAP + 1].count()
+
+
+def search_clients(
+    user,
+    data: dict,
+    *,
+    after: str = "",
+    before: str = "",
+    page_size: int = PAGE_SIZE,
+    with_count: bool = True,
+) -> SearchResult:
+    """One page of the client list for `user` and the cleaned ClientFilterForm data.
+
+    Raises CursorError for a malformed cursor.
+    """
+    sort = data.get("sort") or "name"
+    keys = SORTS.get(sort, SORTS["name"])
+    words = query_words(data.get("q") or "")
+    qs = filtered_clients(user, data)
+    count = capped_count(qs, words) if with_count or words else -1
+
+    disabled: tuple[str, ...] = ()
+    if words and connection.vendor == "postgresql":
+        rare = count <= COUNT_CAP and all(len(w) >= 3 for w in words)
+        disabled = _BITMAP_ONLY if rare else _ORDERED_WALK
+
+    order = keys
+    if before:
+        order = _reverse_keys(keys)
+        qs = qs.filter(_after(keys, decode_cursor(before, keys), reverse=True))
+    elif after:
+        qs = qs.filter(_after(keys, decode_cursor(after, keys)))
+    page_qs = qs.select_related("zone", "seller", "collector", "city", "balance").order_by(*order)
+    with _planner(disabled):
+        rows = list(page_qs[: page_size + 1])
+    has_more = len(rows) > page_size
+    rows = rows[:page_size]
+    if before:
+        rows.reverse()
+    result = SearchResult(rows=rows, count=count, sort=sort, words=words)
+    if rows:
+        first, last = _key_values(rows[0], keys), _key_values(rows[-1], keys)
+        if before:
+            result.next_cursor = encode_cursor(last)
+            result.prev_cursor = encode_cursor(first) if has_more else ""
+        else:
+            result.next_cursor = encode_cursor(last) if has_more else ""
+            result.prev_cursor = encode_cursor(first) if after else ""
+    return result
+
+
+_DIGITS = re.compile(r"\d+")

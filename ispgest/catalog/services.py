@@ -262,12 +262,13 @@ def _apply(instance: models.Model, data: dict, *, old: models.Model | None) -> m
     rule = _RULES.get(type(instance))
     if rule is not None:
         rule(instance, old)
-    instance.full_clean()
     if isinstance(instance, BillingCycle) and instance.is_default:
-        # The partial unique constraint allows one default: move the mark in this transaction.
+        # The partial unique constraint allows one default: move the mark first, in this
+        # transaction (a failure below rolls it back).
         BillingCycle.objects.select_for_update().filter(is_default=True).exclude(
             pk=instance.pk
         ).update(is_default=False)
+    instance.full_clean()
     return instance
 
 

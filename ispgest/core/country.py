@@ -119,7 +119,12 @@ PROFILES: dict[str, CountryProfile] = {
             TaxConditionDefault("Exento", True, ("B",)),
             TaxConditionDefault("Sin factura legal", False, ("X",)),
         ),
-        taxes=(TaxDefault("IVA 21%", "21.00", True), TaxDefault("IVA 10,5%", "10.50", True)),
+        # 27% is the rate of telecommunication services billed to Responsables Inscriptos.
+        taxes=(
+            TaxDefault("IVA 21%", "21.00", True),
+            TaxDefault("IVA 27%", "27.00", True),
+            TaxDefault("IVA 10,5%", "10.50", True),
+        ),
         time_zone="America/Argentina/Buenos_Aires",
     ),
     "CO": CountryProfile(
@@ -264,6 +269,9 @@ def clean_tax_id(value: str, kind: str, *, field: str = "tax_id") -> str:
             raise ValidationError({field: f"El {tk.label} no es válido."})
         return compact
     try:
+        if tk.module is mx_rfc:
+            # SAT assigns every RFC a check digit; python-stdnum skips it unless asked.
+            return tk.module.validate(value, validate_check_digits=True)
         return tk.module.validate(value)
     except StdnumError as exc:
         detail = (

@@ -1,0 +1,683 @@
+"""The billing run and the next-invoice preview: one code path for both.
+
+For a run date D (a billing-cycle day) each billing-enabled active client whose cycle day is
+D.day gets ONE invoice PER contract for the period [D - 1 month, D) (billed in arrears, so
+starts, plan changes, suspensions and cancellations inside the period are known and
+prorated by days), plus the lines of its renewable packages that fell due before D.
+
+The run reads in chunks of whole clients, computes in Python and writes each chunk in one
+transaction: lock the number sequences, drop contracts already invoiced for the period
+(a rerun, or another worker), reserve the numbers, bulk-insert invoices, lines and history,
+bump the clients' balances. A unique constraint on (contract, period_start) backs this up;
+a chunk that hits it is retried. A run killed half-way keeps its committed chunks; running it
+again invoices only the rest, and numbers stay gapless because a chunk's numbers and its
+rows commit or roll back together.
+"""
+
+from __future__ import annotations
+
+import calendar
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from ispgest.billing import numbering
+from ispgest.billing.calc import (
+    NO_TAX,
+    ZERO,
+    DocumentDraft,
+    LineDraft,
+    TaxInfo,
+    cents,
+    is_exempt,
+)
+from ispgest.billing.models import (
+    PAYABLE_KINDS,
+    BillingRun,
+    DocumentKind,
+    Invoice,
+    InvoiceLine,
+)
+from ispgest.catalog.models import (
+    BillingCycle,
+    BillingEntity,
+    InvoiceType,
+    LegalKind,
+    PointOfSale,
+    Tax,
+    TaxCondition,
+)
+from ispgest.clients.models import Client, ClientEvent, EventKind
+from ispgest.contracts.models import (
+    Contract,
+    ContractStatus,
+    ContractStatusChange,
+    PackageAssignment,
+    PackageAssignmentLine,
+    Plan,
+    PlanAssignment,
+)
+from ispgest.core.country import get_profile
+
+CHUNK_SIZE = 2000
+
+
+def add_months(d: date, months: int) -> date:
+    month = d.month - 1 + months
+    year = d.year + month // 12
+    month = month % 12 + 1
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+def period_for(run_date: date) -> tuple[date, date]:
+    """[start, end) of the period a run on `run_date` invoices (the month just ended)."""
+    return add_months(run_date, -1), run_date
+
+
+def default_cycle_day() -> int | None:
+    cycle = BillingCycle.objects.filter(is_default=True).only("day_of_month").first()
+    return cycle.day_of_month if cycle else None
+
+
+def billable_contracts(run_date: date, client_ids=None):
+    """(contract id, client id) pairs the run for `run_date` looks at, ordered by client."""
+    period_start, period_end = period_for(run_date)
+    due = Q(client__billing_cycle__day_of_month=run_date.day)
+    if default_cycle_day() == run_date.day:
+        due |= Q(client__billing_cycle__isnull=True)
+    qs = Contract.objects.filter(
+        due,
+        client__billing_enabled=True,
+        client__status=Client.Status.ACTIVE,
+        start_date__lt=period_end,
+    ).filter(
+        Q(status__in=[ContractStatus.ACTIVE, ContractStatus.SUSPENDED])
+        | Q(status=ContractStatus.CANCELLED, end_date__gt=period_start)
+    )
+    if client_ids is not None:
+        qs = qs.filter(client_id__in=client_ids)
+    return qs.order_by("client_id", "id").values_list("id", "client_id")
+
+
+@dataclass
+class Catalogs:
+    """The small configuration tables, loaded once per run."""
+
+    taxes: dict
+    conditions: dict
+    entities: dict
+    types: dict
+    pos: dict  # entity id -> (pos id, number) of its first active point of sale
+    cycles: dict
+    default_cycle: int | None
+
+    @classmethod
+    def load(cls) -> Catalogs:
+        pos: dict = {}
+        for p in PointOfSale.objects.filter(active=True).order_by("billing_entity_id", "number"):
+            pos.setdefault(p.billing_entity_id, (p.id, p.number))
+        cycles = {c.id: c for c in BillingCycle.objects.all()}
+        default = next((c.id for c in cycles.values() if c.is_default), None)
+        return cls(
+            taxes={
+                t.id: TaxInfo(t.id, t.name, t.rate, t.included_in_price) for t in Tax.objects.all()
+            },
+            conditions={c.id: c for c in TaxCondition.objects.all()},
+            entities={e.id: e for e in BillingEntity.objects.all()},
+            types={t.id: t for t in InvoiceType.objects.all()},
+            pos=pos,
+            cycles=cycles,
+            default_cycle=default,
+        )
+
+    def tax_for(self, client: dict, item_tax_id: int | None) -> TaxInfo:
+        """The client's own tax wins; else the plan's/product's; exempt and fantasía: none."""
+        condition = self.conditions.get(client["tax_condition_id"])
+        entity = self.entities.get(client["billing_entity_id"])
+        if condition is not None and is_exempt(condition.name):
+            return NO_TAX
+        if entity is not None and entity.kind == LegalKind.FANTASY:
+            return NO_TAX
+        tax_id = client["billing_tax_id"] or item_tax_id
+        return self.taxes.get(tax_id, NO_TAX) if tax_id else NO_TAX
+
+
+_CLIENT_FIELDS = (
+    "id",
+    "name",
+    "tax_id",
+    "tax_id_kind",
+    "address",
+    "billing_entity_id",
+    "invoice_type_id",
+    "billing_tax_id",
+    "tax_condition_id",
+    "billing_cycle_id",
+)
+
+
+def _active_intervals(contract: dict, changes: list, lo: date, hi: date) -> list[tuple]:
+    """[a, b) sub-intervals of [lo, hi) in which the contract was active (billable)."""
+    lo = max(lo, contract["start_date"])
+    if contract["end_date"] is not None:
+        hi = min(hi, contract["end_date"])
+    if lo >= hi:
+        return []
+    if changes:
+        status = changes[0][0] or ContractStatus.PENDING_INSTALLATION
+    elif contract["status"] == ContractStatus.CANCELLED:
+        status = ContractStatus.ACTIVE  # no log: active until its end date
+    else:
+        status = contract["status"]
+    intervals = []
+    cursor = lo
+    for _from, to, when in changes:
+        if when <= lo:
+            status = to
+            continue
+        if when >= hi:
+            break
+        if status == ContractStatus.ACTIVE and when > cursor:
+            intervals.append((cursor, when))
+        cursor = max(cursor, when)
+        status = to
+    if status == ContractStatus.ACTIVE and cursor < hi:
+        intervals.append((cursor, hi))
+    return intervals
+
+
+def _fmt(d: date) -> str:
+    return get_profile().format_date(d)
+
+
+def build_drafts(contract_ids: list[int], run_date: date, cat: Catalogs | None = None):
+    """(drafts, errors) for these contracts on `run_date`: what the run would issue.
+
+    A fixed number of queries whatever the number of contracts. Never writes.
+    """
+    cat = cat or Catalogs.load()
+    period_start, period_end = period_for(run_date)
+    period_days = (period_end - period_start).days
+    contracts = list(
+        Contract.objects.filter(id__in=contract_ids)
+        .order_by("client_id", "id")
+        .values(
+            "id",
+            "client_id",
+            "status",
+            "start_date",
+            "end_date",
+            "plan_id",
+            "plan__name",
+            "plan__price",
+            "plan__tax_id",
+            "plan__kind",
+        )
+    )
+    client_ids = sorted({c["client_id"] for c in contracts})
+    clients = {c["id"]: c for c in Client.objects.filter(id__in=client_ids).values(*_CLIENT_FIELDS)}
+    assignments = defaultdict(list)
+    for a in (
+        PlanAssignment.objects.filter(contract_id__in=contract_ids, start_date__lt=period_end)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gt=period_start))
+        .order_by("contract_id", "start_date", "id")
+        .values_list("contract_id", "start_date", "end_date", "price", "plan__name", "plan__tax_id")
+    ):
+        assignments[a[0]].append(a[1:])
+    changes = defaultdict(list)
+    for ch in (
+        ContractStatusChange.objects.filter(
+            contract_id__in=contract_ids, effective_date__lt=period_end
+        )
+        .order_by("contract_id", "effective_date", "id")
+        .values_list("contract_id", "from_status", "to_status", "effective_date")
+    ):
+        changes[ch[0]].append(ch[1:])
+    packages = list(
+        PackageAssignment.objects.filter(
+            Q(contract_id__in=contract_ids) | Q(contract__isnull=True, client_id__in=client_ids),
+            status=PackageAssignment.Status.ACTIVE,
+            next_renewal_date__lt=period_end,
+            start_date__lt=period_end,
+        )
+        .order_by("id")
+        .values("id", "client_id", "contract_id", "package__name", "next_renewal_date")
+    )
+    package_lines = defaultdict(list)
+    if packages:
+        for line in (
+            PackageAssignmentLine.objects.filter(assignment_id__in=[p["id"] for p in packages])
+            .order_by("assignment_id", "position", "id")
+            .values(
+                "assignment_id",
+                "description",
+                "product__name",
+                "product__tax_id",
+                "quantity",
+                "unit_price",
+                "tax_id",
+            )
+        ):
+            package_lines[line["assignment_id"]].append(line)
+
+    drafts: list[DocumentDraft] = []
+    errors: list[dict] = []
+    by_contract: dict[int, DocumentDraft] = {}
+    first_draft_of_client: dict[int, DocumentDraft] = {}
+    label = f"{_fmt(period_start)} a {_fmt(period_end - timedelta(days=1))}"
+    for c in contracts:
+        client = clients[c["client_id"]]
+        if not client["billing_entity_id"] or not client["invoice_type_id"]:
+            errors.append(
+                {
+                    "client_id": client["id"],
+                    "contract_id": c["id"],
+                    "message": f"El cliente «{client['name']}» no tiene razón social o tipo de "
+                    "factura: su contrato no se factura.",
+                }
+            )
+            continue
+        lines: list[LineDraft] = []
+        intervals = _active_intervals(c, changes.get(c["id"], []), period_start, period_end)
+        if c["plan__kind"] == Plan.Kind.ONE_OFF:
+            if period_start <= c["start_date"] < period_end and intervals:
+                tax = cat.tax_for(client, c["plan__tax_id"])
+                lines.append(
+                    LineDraft(c["plan__name"], Decimal("1"), c["plan__price"], tax, source="plan")
+                )
+        else:
+            segs = assignments.get(c["id"]) or [
+                (c["start_date"], None, c["plan__price"], c["plan__name"], c["plan__tax_id"])
+            ]
+            for a_start, a_end, price, plan_name, plan_tax in segs:
+                days = 0
+                for lo, hi in intervals:
+                    a = max(lo, a_start)
+                    b = min(hi, a_end) if a_end else hi
+                    if b > a:
+                        days += (b - a).days
+                if not days:
+                    continue
+                if days == period_days:
+                    amount, text = price, f"{plan_name} · {label}"
+                else:
+                    amount = cents(price * days / period_days)
+                    text = f"{plan_name} · {label} (prorrateo {days} de {period_days} días)"
+                tax = cat.tax_for(client, plan_tax)
+                lines.append(LineDraft(text, Decimal("1"), amount, tax, source="plan"))
+        draft = _new_draft(cat, client, run_date, kind=DocumentKind.INVOICE)
+        draft.contract_id = c["id"]
+        draft.period_start, draft.period_end = period_start, period_end
+        draft.lines = lines
+        by_contract[c["id"]] = draft
+        first_draft_of_client.setdefault(client["id"], draft)
+        drafts.append(draft)
+    for p in packages:
+        target = by_contract.get(p["contract_id"]) if p["contract_id"] else None
+        if target is None and p["contract_id"] is None:
+            target = first_draft_of_client.get(p["client_id"])
+        if target is None:
+            continue
+        client = clients[target.client_id]
+        for line in package_lines.get(p["id"], []):
+            text = line["description"] or line["product__name"] or p["package__name"]
+            tax = cat.tax_for(client, line["tax_id"] or line["product__tax_id"])
+            target.lines.append(
+                LineDraft(
+                    f"{text} ({p['package__name']}, renovación {_fmt(p['next_renewal_date'])})",
+                    line["quantity"],
+                    line["unit_price"],
+                    tax,
+                    source="package",
+                )
+            )
+        target.package_ids.append(p["id"])
+    drafts = [d for d in drafts if d.lines and d.total > 0]
+    return drafts, errors
+
+
+def _new_draft(cat: Catalogs, client: dict, issue_date: date, *, kind: str) -> DocumentDraft:
+    entity = cat.entities[client["billing_entity_id"]]
+    condition = cat.conditions.get(client["tax_condition_id"])
+    cycle = cat.cycles.get(client["billing_cycle_id"] or cat.default_cycle)
+    pos = cat.pos.get(entity.id)
+    return DocumentDraft(
+        kind=kind,
+        client_id=client["id"],
+        billing_entity_id=entity.id,
+        invoice_type_id=client["invoice_type_id"],
+        point_of_sale_id=pos[0] if pos else None,
+        legal=entity.kind == LegalKind.LEGAL,
+        client_name=client["name"],
+        client_tax_id=client["tax_id"],
+        client_tax_id_kind=client["tax_id_kind"],
+        client_address=client["address"],
+        client_tax_condition=condition.name if condition else "",
+        issue_date=issue_date,
+        due_date=issue_date + timedelta(days=cycle.days_until_due if cycle else 10),
+    )
+
+
+def client_draft(client: Client, *, kind: str, issue_date: date) -> DocumentDraft:
+    """An empty draft for one client (manual documents): same snapshot rules as the run."""
+    cat = Catalogs.load()
+    data = {f: getattr(client, f) for f in _CLIENT_FIELDS}
+    return _new_draft(cat, data, issue_date, kind=kind)
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+def issue_drafts(drafts: list[DocumentDraft], *, actor, run: BillingRun | None = None):
+    """Number and insert documents (call inside a transaction). Returns the Invoice rows."""
+    if not drafts:
+        return []
+    seqs = {}
+    draft_seq = []
+    for d in drafts:
+        key = (d.billing_entity_id, d.kind, d.invoice_type_id, d.point_of_sale_id)
+        if key not in seqs:
+            seqs[key] = numbering.get_sequence(
+                entity_id=d.billing_entity_id,
+                kind=d.kind,
+                invoice_type_id=d.invoice_type_id,
+                pos_id=d.point_of_sale_id,
+            )
+        draft_seq.append(seqs[key])
+    firsts = numbering.reserve(Counter(s.id for s in draft_seq))
+    return _insert(drafts, draft_seq, firsts, actor=actor, run=run)
+
+
+def _insert(drafts, draft_seq, firsts, *, actor, run):
+    type_codes = dict(InvoiceType.objects.values_list("id", "code"))
+    pos_numbers = dict(PointOfSale.objects.values_list("id", "number"))
+    next_number = dict(firsts)
+    actor_id = actor.pk if getattr(actor, "pk", None) else None
+    invoices = []
+    for d, seq in zip(drafts, draft_seq, strict=True):
+        number = next_number[seq.id]
+        next_number[seq.id] += 1
+        invoices.append(
+            Invoice(
+                kind=d.kind,
+                client_id=d.client_id,
+                contract_id=d.contract_id,
+                billing_run=run,
+                sequence_id=seq.id,
+                number=number,
+                number_display=numbering.format_number(
+                    kind=d.kind,
+                    number=number,
+                    type_code=type_codes.get(seq.invoice_type_id, ""),
+                    pos_number=pos_numbers.get(seq.point_of_sale_id),
+                ),
+                billing_entity_id=d.billing_entity_id,
+                invoice_type_id=d.invoice_type_id,
+                point_of_sale_id=d.point_of_sale_id,
+                legal=d.legal,
+                client_name=d.client_name,
+                client_tax_id=d.client_tax_id,
+                client_tax_id_kind=d.client_tax_id_kind,
+                client_address=d.client_address,
+                client_tax_condition=d.client_tax_condition,
+                period_start=d.period_start,
+                period_end=d.period_end,
+                issue_date=d.issue_date,
+                due_date=d.due_date,
+                subtotal=d.subtotal,
+                tax_total=d.tax_total,
+                total=d.total,
+                credited_invoice_id=d.credited_invoice_id,
+                source_package_id=d.source_package_id,
+                notes=d.notes,
+                created_by_id=actor_id,
+            )
+        )
+    Invoice.objects.bulk_create(invoices, batch_size=2000)
+    lines = []
+    for inv, d in zip(invoices, drafts, strict=True):
+        for pos, ld in enumerate(d.lines, start=1):
+            lines.append(
+                InvoiceLine(
+                    invoice_id=inv.id,
+                    position=pos,
+                    source=ld.source,
+                    description=ld.description[:255],
+                    quantity=ld.quantity,
+                    unit_price=ld.unit_price,
+                    tax_id=ld.tax.id,
+                    tax_name=ld.tax.name,
+                    tax_rate=ld.tax.rate,
+                    tax_included=ld.tax.included,
+                    net_amount=ld.net,
+                    tax_amount=ld.tax_amount,
+                    total=ld.total,
+                )
+            )
+    InvoiceLine.objects.bulk_create(lines, batch_size=5000)
+    profile = get_profile()
+    events = [
+        ClientEvent(
+            client_id=inv.client_id,
+            actor_id=actor_id,
+            kind=EventKind.AUTO,
+            action=f"{inv.kind}.issued",
+            summary=f"{inv.get_kind_display()} {inv.number_display} emitida por "
+            f"{profile.format_money(inv.total)}",
+            changes={},
+            object_type="billing.invoice",
+            object_id=str(inv.id),
+        )
+        for inv in invoices
+    ]
+    ClientEvent.objects.bulk_create(events, batch_size=5000)
+    deltas = {}
+    for inv in invoices:
+        if inv.kind in PAYABLE_KINDS:
+            n, t, w = deltas.get(inv.client_id, (0, ZERO, ZERO))
+            deltas[inv.client_id] = (n + 1, t + inv.total, w)
+    bump_balances(deltas)
+    renew_packages([pid for d in drafts for pid in d.package_ids])
+    return invoices
+
+
+def renew_packages(package_ids: list[int]) -> None:
+    """Move each invoiced package's next renewal date on by its renewal period."""
+    if not package_ids:
+        return
+    rows = list(PackageAssignment.objects.filter(id__in=package_ids))
+    for row in rows:
+        row.next_renewal_date = add_months(row.next_renewal_date, row.renewal_months)
+    PackageAssignment.objects.bulk_update(rows, ["next_renewal_date"])
+
+
+def bump_balances(deltas: dict[int, tuple[int, Decimal, Decimal]]) -> None:
+    """Add (unpaid count, unpaid total, wallet) deltas to clients' ClientBalance rows.
+
+    Increments, not rewrites: two transactions touching one client both land (each UPDATE
+    takes the row lock and reads the committed value).
+    """
+    from ispgest.billing.models import ClientBalance
+
+    deltas = {k: v for k, v in deltas.items() if any(v)}
+    if not deltas:
+        return
+    ids = sorted(deltas)
+    ClientBalance.objects.bulk_create(
+        [ClientBalance(client_id=cid) for cid in ids], ignore_conflicts=True, batch_size=5000
+    )
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            for start in range(0, len(ids), 5000):
+                part = ids[start : start + 5000]
+                values = ",".join(["(%s::bigint, %s::int, %s::numeric, %s::numeric)"] * len(part))
+                params = [x for cid in part for x in (cid, *deltas[cid])]
+                cur.execute(
+                    "UPDATE billing_clientbalance b SET unpaid_count = b.unpaid_count + v.n, "
+                    "unpaid_total = b.unpaid_total + v.t, "
+                    "wallet_balance = b.wallet_balance + v.w, updated_at = now() "
+                    f"FROM (VALUES {values}) AS v(cid, n, t, w) WHERE b.client_id = v.cid",
+                    params,
+                )
+        else:
+            cur.executemany(
+                "UPDATE billing_clientbalance SET unpaid_count = unpaid_count + %s, "
+                "unpaid_total = unpaid_total + %s, wallet_balance = wallet_balance + %s, "
+                "updated_at = CURRENT_TIMESTAMP WHERE client_id = %s",
+                [(n, str(t), str(w), cid) for cid, (n, t, w) in deltas.items()],
+            )
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+
+
+def _chunks_by_client(pairs, size: int):
+    chunk: list[int] = []
+    last_client = None
+    for contract_id, client_id in pairs:
+        if len(chunk) >= size and client_id != last_client:
+            yield chunk
+            chunk = []
+        chunk.append(contract_id)
+        last_client = client_id
+    if chunk:
+        yield chunk
+
+
+def _after_chunk(run: BillingRun, index: int) -> None:
+    """Hook between committed chunks (tests use it to kill a run half-way)."""
+
+
+def billing_run_execute(run: BillingRun, *, chunk_size: int = CHUNK_SIZE, notify: bool = True):
+    """Issue every invoice the run's date calls for; resumable and idempotent."""
+    from ispgest.billing.tasks import send_invoice_emails
+    from ispgest.core.models import Job
+
+    started = time.monotonic()
+    cat = Catalogs.load()
+    pairs = list(billable_contracts(run.run_date))
+    period_start, _ = period_for(run.run_date)
+    if run.job_id:
+        Job.objects.filter(pk=run.job_id).update(
+            status=Job.Status.RUNNING, started_at=timezone.now(), total=len(pairs), done=0
+        )
+    done = issued = skipped = 0
+    total = ZERO
+    errors: list[dict] = []
+    for index, chunk in enumerate(_chunks_by_client(pairs, chunk_size)):
+        drafts, chunk_errors = build_drafts(chunk, run.run_date, cat)
+        errors.extend(chunk_errors)
+        for attempt in range(3):
+            try:
+                with transaction.atomic():
+                    todo = _lock_and_filter(drafts, period_start)
+                    invoices = issue_drafts(todo, actor=run.created_by, run=run)
+                    if notify and invoices:
+                        ids = [i.id for i in invoices]
+                        transaction.on_commit(lambda ids=ids: send_invoice_emails.enqueue(ids))
+                break
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        issued += len(invoices)
+        skipped += len(drafts) - len(todo)
+        total += sum((i.total for i in invoices), ZERO)
+        done += len(chunk)
+        if run.job_id:
+            Job.objects.filter(pk=run.job_id).update(
+                done=done, message=f"{issued} facturas emitidas"
+            )
+        _after_chunk(run, index)
+    run.contracts_seen = len(pairs)
+    run.invoices_issued = issued
+    run.already_invoiced = skipped
+    run.total = total
+    run.errors = errors[:500]
+    run.status = BillingRun.Status.DONE
+    run.finished_at = timezone.now()
+    run.seconds = round(time.monotonic() - started, 3)
+    run.save(
+        update_fields=[
+            "contracts_seen",
+            "invoices_issued",
+            "already_invoiced",
+            "total",
+            "errors",
+            "status",
+            "finished_at",
+            "seconds",
+        ]
+    )
+    if run.job_id:
+        Job.objects.filter(pk=run.job_id).update(
+            status=Job.Status.DONE,
+            finished_at=timezone.now(),
+            done=len(pairs),
+            message=f"{issued} facturas emitidas",
+            result={"invoices": issued, "already_invoiced": skipped, "errors": len(errors)},
+        )
+    return run
+
+
+def _lock_and_filter(drafts: list[DocumentDraft], period_start: date) -> list[DocumentDraft]:
+    """Lock the sequences the drafts need, then drop contracts already invoiced.
+
+    Whoever inserts invoices for these sequences holds the same locks, so once we have them
+    the check below sees every committed invoice of a concurrent worker.
+    """
+    if not drafts:
+        return []
+    keys = {(d.billing_entity_id, d.kind, d.invoice_type_id, d.point_of_sale_id) for d in drafts}
+    ids = sorted(
+        numbering.get_sequence(entity_id=e, kind=k, invoice_type_id=t, pos_id=p).id
+        for e, k, t, p in keys
+    )
+    from ispgest.billing.models import NumberSequence
+
+    list(NumberSequence.objects.select_for_update().filter(id__in=ids).order_by("id"))
+    existing = set(
+        Invoice.objects.filter(
+            kind=DocumentKind.INVOICE,
+            period_start=period_start,
+            contract_id__in=[d.contract_id for d in drafts],
+        ).values_list("contract_id", flat=True)
+    )
+    return [d for d in drafts if d.contract_id not in existing]
+
+
+def next_run_date(client: Client, today: date) -> date | None:
+    cycle = client.billing_cycle or BillingCycle.objects.filter(is_default=True).first()
+    if cycle is None:
+        return None
+    candidate = today.replace(day=cycle.day_of_month)
+    if candidate < today:
+        candidate = add_months(candidate, 1)
+    return candidate
+
+
+def preview_client(client: Client, *, today: date | None = None):
+    """The next run's invoices for a client, computed by the run's own code; never stored.
+
+    Returns (run_date, drafts, errors); run_date is None when the client has no cycle.
+    """
+    today = today or timezone.localdate()
+    run_date = next_run_date(client, today)
+    if run_date is None or not client.billing_enabled:
+        return run_date, [], []
+    period_start, _ = period_for(run_date)
+    ids = [cid for cid, _client in billable_contracts(run_date, client_ids=[client.pk])]
+    drafts, errors = build_drafts(ids, run_date)
+    invoiced = set(
+        Invoice.objects.filter(
+            kind=DocumentKind.INVOICE, period_start=period_start, contract_id__in=ids
+        ).values_list("contract_id", flat=True)
+    )
+    return run_date, [d for d in drafts if d.contract_id not in invoiced], errors

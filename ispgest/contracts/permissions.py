@@ -47,3 +47,17 @@ ROLE_PERMISSIONS = {
         "contracts.view_packageassignment",
     ],
 }
+
+
+def can_transition(user, contract, to_status: str) -> bool:
+    """Status changes need change_contract_status, except that whoever may mark contracts
+    installed (Técnico) may move a pending installation to active."""
+    from ispgest.contracts.models import ContractStatus
+
+    if user.has_perm("contracts.change_contract_status"):
+        return True
+    return (
+        to_status == ContractStatus.ACTIVE
+        and contract.status == ContractStatus.PENDING_INSTALLATION
+        and user.has_perm("contracts.install_contract")
+    )

@@ -1,0 +1,78 @@
+"""Reads for contract pages, client tabs and the API, always through the user's visible
+clients and with the joins they need (no N+1)."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from ispgest.clients.scoping import visible_clients
+from ispgest.contracts.models import (
+    Contract,
+    Equipment,
+    PackageAssignment,
+    PackageAssignmentLine,
+    PlanAssignment,
+    SignedDocument,
+)
+
+
+def visible_contracts(user) -> QuerySet[Contract]:
+    return Contract.objects.filter(client__in=visible_clients(user).values("pk"))
+
+
+def contract_list(user, *, status: str = "", zone: str = "", plan: str = "", q: str = ""):
+    qs = visible_contracts(user).select_related("client", "plan", "zone", "router")
+    if status:
+        qs = qs.filter(status=status)
+    if zone.isdigit():
+        qs = qs.filter(zone_id=int(zone))
+    if plan.isdigit():
+        qs = qs.filter(plan_id=int(plan))
+    if q:
+        qs = qs.filter(address__icontains=q) | qs.filter(client__name__icontains=q)
+    return qs.order_by("-id")
+
+
+def client_contracts(client) -> QuerySet[Contract]:
+    return (
+        Contract.objects.filter(client=client)
+        .select_related("plan", "zone", "router", "city", "payment_method")
+        .order_by("status", "-id")
+    )
+
+
+def client_plan_assignments(client, *, include_ended: bool) -> QuerySet[PlanAssignment]:
+    qs = PlanAssignment.objects.filter(contract__client=client).select_related("plan", "contract")
+    if not include_ended:
+        qs = qs.filter(end_date__isnull=True)
+    return qs.order_by("contract_id", "-start_date", "-id")
+
+
+def client_equipment(client) -> QuerySet[Equipment]:
+    return (
+        Equipment.objects.filter(client=client)
+        .select_related("product", "contract", "technician")
+        .order_by("status", "-installed_on", "-id")
+    )
+
+
+def client_package_assignments(client) -> QuerySet[PackageAssignment]:
+    return (
+        PackageAssignment.objects.filter(client=client)
+        .select_related("package", "contract")
+        .prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=PackageAssignmentLine.objects.select_related("product", "tax"),
+            )
+        )
+        .order_by("status", "-start_date", "-id")
+    )
+
+
+def client_signed_documents(client) -> QuerySet[SignedDocument]:
+    return (
+        SignedDocument.objects.filter(client=client)
+        .select_related("contract", "uploaded_by")
+        .order_by("-created_at", "-id")
+    )

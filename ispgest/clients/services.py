@@ -282,6 +282,11 @@ def _contact_apply(contact: Contact, data: dict) -> list[str]:
     return changed
 
 
+def validate_contact(data: dict) -> None:
+    """Check a contact's data without writing (used when its client is not saved yet)."""
+    _contact_apply(Contact(client=Client()), data)
+
+
 @transaction.atomic
 def contact_create(*, actor, client: Client, data: dict) -> Contact:
     contact = Contact(client=client)

@@ -272,12 +272,11 @@ def _check_billing(candidate: Client, errors: _Errors) -> None:
                 errors.add(
                     req, f"{label(req)}: es obligatorio con la facturación activada.", "required"
                 )
-    if any(f in errors for f in ("billing_entity", "tax_condition", "invoice_type")):
+    if any(f in errors for f in ("billing_entity", "tax_condition")):
         return
+    invoice_type = None if "invoice_type" in errors else candidate.invoice_type
     try:
-        check_billing_combination(
-            candidate.billing_entity, candidate.tax_condition, candidate.invoice_type
-        )
+        check_billing_combination(candidate.billing_entity, candidate.tax_condition, invoice_type)
     except ValidationError as exc:
         for field, errs in exc.error_dict.items():
             for err in errs:

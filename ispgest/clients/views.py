@@ -1,0 +1,368 @@
+"""Pages of one client's record: create/edit form with tabs, overview, history, deactivation.
+
+Views are thin: forms parse, services validate and write, and a service's ValidationError is
+put back on the form field it names. Every page reads the client through visible_clients().
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from ispgest.accounts.decorators import staff_required
+from ispgest.clients import services
+from ispgest.clients.forms import (
+    TABS,
+    ClientForm,
+    ContactFormSet,
+    ExtraValuesForm,
+    FinancialForm,
+    ManualEventForm,
+)
+from ispgest.clients.models import Client, ClientEvent, Contact, EventKind, PersonType
+from ispgest.clients.panels import client_panels
+from ispgest.clients.selectors import (
+    client_for_user,
+    client_history,
+    client_record,
+    extra_values_of,
+)
+from ispgest.clients.services import BILLING_CYCLE_WARNING, RENAME_WARNING
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _put_errors(form, exc: ValidationError, *, prefix_map: dict | None = None) -> None:
+    """Attach a service's errors to the form's fields (unknown fields: form-wide)."""
+    errors = exc.update_error_dict({})
+    for field, msgs in errors.items():
+        for msg in msgs:
+            text = msg.message % msg.params if getattr(msg, "params", None) else msg.message
+            target = field if field in form.fields else None
+            if target is None and prefix_map and field in prefix_map:
+                target = prefix_map[field]
+            form.add_error(target, text)
+
+
+def _tab_of_error(form: ClientForm, fin: FinancialForm, contacts, extras) -> str:
+    from ispgest.clients.forms import ALL_NAME_FIELDS, TAB_FIELDS
+
+    for tab, names in TAB_FIELDS.items():
+        if any(n in form.errors for n in names) or (
+            tab == "basico" and any(n in form.errors for n in ALL_NAME_FIELDS)
+        ):
+            return tab
+    if fin.errors:
+        return "financieros"
+    if any(f.errors for f in contacts.forms):
+        return "personas"
+    if extras.errors:
+        return "otros"
+    return "basico"
+
+
+def _save_record(request, *, client: Client | None, form, fin, contacts, extras, can_financial):
+    """Write the client and what hangs off it all-or-nothing; errors go on the forms."""
+    user = request.user
+    failed = False
+    creating = client is None
+    try:
+        with transaction.atomic():
+            extra_values = extras.changed_values(creating=creating)
+            try:
+                if creating:
+                    client = services.client_create(
+                        actor=user, data=form.client_data(), extra_values=extra_values
+                    )
+                else:
+                    client = services.client_update(
+                        actor=user,
+                        client=client,
+                        data=form.client_data(),
+                        confirm_rename=bool(request.POST.get("confirm_rename")),
+                    )
+                    if extra_values:
+                        services.client_extra_values_set(
+                            actor=user, client=client, values=extra_values
+                        )
+            except ValidationError as exc:
+                failed = True
+                _put_errors(form, exc)
+                _put_errors(extras, exc)
+                client = None if creating else client
+            for cform in contacts.forms:
+                if not cform.is_valid() or cform.is_blank():
+                    continue
+                cid = cform.cleaned_data.get("contact_id")
+                try:
+                    if client is None:
+                        services.validate_contact(cform.contact_data())
+                    elif cid:
+                        contact = get_object_or_404(Contact, pk=cid, client=client)
+                        if cform.cleaned_data.get("remove"):
+                            services.contact_remove(actor=user, contact=contact)
+                        else:
+                            services.contact_update(
+                                actor=user, contact=contact, data=cform.contact_data()
+                            )
+                    elif not cform.cleaned_data.get("remove"):
+                        services.contact_create(
+                            actor=user, client=client, data=cform.contact_data()
+                        )
+                except ValidationError as exc:
+                    failed = True
+                    _put_errors(cform, exc)
+            if can_financial:
+                method = fin.cleaned_data.get("payment_method")
+                mandate = fin.mandate_data()
+                try:
+                    if client is None:
+                        if mandate:
+                            services.validate_mandate(Client(name="-"), mandate)
+                    elif mandate or method != client.payment_method:
+                        services.client_financial_data_set(
+                            actor=user, client=client, payment_method=method, mandate=mandate
+                        )
+                except ValidationError as exc:
+                    failed = True
+                    _put_errors(fin, exc, prefix_map={"payment_method": "payment_method"})
+                for gw, reference in fin.gateway_changes().items():
+                    if client is None:
+                        continue
+                    try:
+                        if reference:
+                            services.gateway_account_set(
+                                actor=user, client=client, gateway=gw, reference=reference
+                            )
+                        else:
+                            account = client.gateway_accounts.filter(gateway=gw).first()
+                            if account:
+                                services.gateway_account_remove(actor=user, account=account)
+                    except ValidationError as exc:
+                        failed = True
+                        fin.add_error(f"gw_{gw.pk}", exc.messages[0])
+            if failed:
+                raise _Rollback
+    except _Rollback:
+        return None
+    return client
+
+
+def _record_form(request, client: Client | None):
+    user = request.user
+    creating = client is None
+    can_financial = user.has_perms(["clients.add_bankmandate", "clients.add_gatewayaccount"])
+    data = request.POST if request.method == "POST" else None
+    initial_contacts = []
+    if client is not None:
+        initial_contacts = [
+            {
+                "contact_id": c.pk,
+                "name": c.name,
+                "role": c.role,
+                "phone": c.phone,
+                "email": c.email,
+                "comment": c.comment,
+            }
+            for c in client.contacts.filter(active=True).order_by("name", "id")
+        ]
+    form = ClientForm(data, instance=client if client is not None else Client())
+    fin = FinancialForm(
+        data,
+        client=client,
+        prefix="fin",
+        initial={"payment_method": client.payment_method_id if client else None},
+    )
+    contacts = ContactFormSet(data, prefix="contacts", initial=initial_contacts or None)
+    extras = ExtraValuesForm(data, prefix="otros", values=extra_values_of(client) if client else {})
+    needs_rename_confirm = False
+    if request.method == "POST":
+        forms_ok = all([form.is_valid(), fin.is_valid(), contacts.is_valid(), extras.is_valid()])
+        if forms_ok:
+            old_cycle = client.billing_cycle_id if client else None
+            saved = _save_record(
+                request,
+                client=client,
+                form=form,
+                fin=fin,
+                contacts=contacts,
+                extras=extras,
+                can_financial=can_financial,
+            )
+            if saved is not None:
+                if saved.billing_cycle_id != old_cycle and services.is_non_default_cycle(
+                    saved.billing_cycle
+                ):
+                    messages.warning(request, BILLING_CYCLE_WARNING)
+                messages.success(
+                    request,
+                    f"Cliente «{saved.name}» {'creado' if creating else 'guardado'}.",
+                )
+                return redirect("clients:detail", pk=saved.pk)
+            needs_rename_confirm = any(
+                e.code == "rename_confirm" for e in form.errors.as_data().get("name", [])
+            )
+    active_tab = _tab_of_error(form, fin, contacts, extras) if form.is_bound else "basico"
+    mandate = None
+    history = []
+    if client is not None:
+        mandate = client.mandates.filter(active=True).first()
+        history = client_history(client)
+    return render(
+        request,
+        "clients/form.html",
+        {
+            "client": client,
+            "form": form,
+            "fin": fin,
+            "contacts": contacts,
+            "extras": extras,
+            "tabs": TABS,
+            "active_tab": active_tab,
+            "can_financial": can_financial,
+            "mandate": mandate,
+            "history": history,
+            "needs_rename_confirm": needs_rename_confirm,
+            "rename_warning": RENAME_WARNING,
+            "cycle_warning": BILLING_CYCLE_WARNING,
+        },
+    )
+
+
+@staff_required("clients.add_client")
+def client_create(request):
+    return _record_form(request, None)
+
+
+@staff_required("clients.change_client")
+def client_edit(request, pk: int):
+    return _record_form(request, client_for_user(request.user, pk))
+
+
+@require_GET
+@staff_required("clients.view_client")
+def client_name_fields(request):
+    """htmx: the name inputs the chosen person type needs (the server validates regardless)."""
+    form = ClientForm(
+        initial={
+            "person_type": request.GET.get("person_type") or PersonType.OTHER,
+            **{k: request.GET.get(k, "") for k in ("name", "first_name", "middle_name")},
+            **{k: request.GET.get(k, "") for k in ("first_surname", "second_surname")},
+            **{k: request.GET.get(k, "") for k in ("legal_name", "trade_name")},
+        }
+    )
+    return render(request, "clients/_name_fields.html", {"form": form})
+
+
+@staff_required("clients.view_client")
+def client_detail(request, pk: int):
+    client = client_record(request.user, pk)
+    panels = client_panels(request, client)
+    for panel in panels:
+        panel.html = render_to_string(
+            panel.template, {**panel.context, "client": client, "panel": panel}, request=request
+        )
+    return render(
+        request,
+        "clients/detail.html",
+        {
+            "client": client,
+            "history": client_history(client),
+            "panels": panels,
+            "event_form": ManualEventForm(),
+            "mandate": next((m for m in client.mandates.all() if m.active), None),
+            "contacts": list(client.contacts.all()),
+        },
+    )
+
+
+@require_POST
+@staff_required("clients.change_client")
+def client_deactivate(request, pk: int):
+    client = client_for_user(request.user, pk)
+    try:
+        services.client_deactivate(actor=request.user, client=client)
+        messages.success(request, f"Cliente «{client.name}» desactivado (no se borra).")
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    return redirect("clients:detail", pk=client.pk)
+
+
+@require_POST
+@staff_required("clients.reactivate_client")
+def client_reactivate(request, pk: int):
+    client = client_for_user(request.user, pk)
+    try:
+        services.client_reactivate(actor=request.user, client=client)
+        messages.success(request, f"Cliente «{client.name}» reactivado.")
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    return redirect("clients:detail", pk=client.pk)
+
+
+@require_POST
+@staff_required("clients.add_clientevent")
+def event_create(request, pk: int):
+    client = client_for_user(request.user, pk)
+    form = ManualEventForm(request.POST)
+    if form.is_valid():
+        try:
+            services.client_event_create(actor=request.user, client=client, data=form.cleaned_data)
+            messages.success(request, "Movimiento añadido al historial.")
+            return redirect(reverse("clients:detail", args=[client.pk]) + "#historial")
+        except ValidationError as exc:
+            _put_errors(form, exc)
+    return render(
+        request, "clients/event_form.html", {"client": client, "form": form, "event": None}
+    )
+
+
+def _manual_event(request, pk: int, event_id: int) -> tuple[Client, ClientEvent]:
+    client = client_for_user(request.user, pk)
+    event = get_object_or_404(ClientEvent, pk=event_id, client=client)
+    if event.kind != EventKind.MANUAL:
+        raise PermissionDenied
+    return client, event
+
+
+@staff_required("clients.change_clientevent")
+def event_edit(request, pk: int, event_id: int):
+    client, event = _manual_event(request, pk, event_id)
+    if request.method == "POST":
+        form = ManualEventForm(request.POST)
+        if form.is_valid():
+            try:
+                services.client_event_update(
+                    actor=request.user, event=event, data=form.cleaned_data
+                )
+                messages.success(request, "Movimiento del historial modificado.")
+                return redirect(reverse("clients:detail", args=[client.pk]) + "#historial")
+            except ValidationError as exc:
+                _put_errors(form, exc)
+    else:
+        form = ManualEventForm(
+            initial={
+                "entry_type": event.entry_type,
+                "occurred_on": event.occurred_on,
+                "summary": event.summary,
+            }
+        )
+    return render(
+        request, "clients/event_form.html", {"client": client, "form": form, "event": event}
+    )
+
+
+@require_POST
+@staff_required("clients.delete_clientevent")
+def event_delete(request, pk: int, event_id: int):
+    client, event = _manual_event(request, pk, event_id)
+    services.client_event_delete(actor=request.user, event=event)
+    messages.success(request, "Movimiento del historial borrado.")
+    return redirect(reverse("clients:detail", args=[client.pk]) + "#historial")

@@ -64,5 +64,5 @@ def send_email(
         )
         row.file.save(f"{uuid.uuid4().hex}.bin", ContentFile(att.content), save=False)
         row.save()
-    transaction.on_commit(lambda: deliver_email.enqueue(message.pk))
+    transaction.on_commit(lambda: deliver_email.enqueue(message.pk, 0))
     return message

@@ -1,3 +1,12 @@
+"""Delivery of logged e-mails, with retries and backoff.
+
+Each delivery task carries the number of attempts it expects the message to have; a task
+that finds another number is a stale duplicate (a deferred retry that `email_retry_due`
+already re-enqueued, or the other way round) and does nothing, so a message is never sent
+twice by two tasks.
+"""
+
+import smtplib
 from datetime import timedelta
 
 from django.conf import settings
@@ -12,15 +21,16 @@ from ispgest.messaging.models import EmailMessage
 BACKOFF = [30, 120, 600, 1800, 3600]
 
 
-@task()
-def deliver_email(message_id: int) -> str:
-    """Send one logged message over SMTP; on failure record the error and retry with backoff."""
-    with transaction.atomic():
-        message = EmailMessage.objects.select_for_update().get(pk=message_id)
-        if message.status in (EmailMessage.Status.SENT, EmailMessage.Status.FAILED):
-            return message.status  # idempotent: a duplicate delivery does nothing
-        message.attempts += 1
-        message.save(update_fields=["attempts"])
+def _is_permanent(exc: Exception) -> bool:
+    """A 5xx answer means the server will refuse again: retrying only delays the error."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _msg in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code >= 500
+    return False
+
+
+def _build(message: EmailMessage) -> EmailMultiAlternatives:
     mail = EmailMultiAlternatives(
         subject=message.subject,
         body=message.body_text,
@@ -33,24 +43,65 @@ def deliver_email(message_id: int) -> str:
     for att in message.attachments.all():
         with att.file.open("rb") as fh:
             mail.attach(att.filename, fh.read(), att.mimetype)
+    return mail
+
+
+@task()
+def deliver_email(message_id: int, expected_attempts: int | None = None) -> str:
+    """Send one logged message over SMTP; on failure record the error and retry with backoff."""
+    with transaction.atomic():
+        message = EmailMessage.objects.select_for_update().get(pk=message_id)
+        if message.status in (EmailMessage.Status.SENT, EmailMessage.Status.FAILED):
+            return message.status  # idempotent: a duplicate delivery does nothing
+        if expected_attempts is not None and message.attempts != expected_attempts:
+            return "stale"
+        message.attempts += 1
+        message.save(update_fields=["attempts"])
     try:
-        mail.send(fail_silently=False)
+        _build(message).send(fail_silently=False)
     except Exception as exc:  # any SMTP/network failure is logged and retried
-        error = f"{type(exc).__name__}: {exc}"
-        if message.attempts >= settings.ISPGEST_EMAIL_MAX_ATTEMPTS:
-            EmailMessage.objects.filter(pk=message.pk).update(
-                status=EmailMessage.Status.FAILED, error=error, next_attempt_at=None
-            )
-            return EmailMessage.Status.FAILED
-        delay = BACKOFF[min(message.attempts, len(BACKOFF)) - 1]
-        when = timezone.now() + timedelta(seconds=delay)
-        EmailMessage.objects.filter(pk=message.pk).update(
-            status=EmailMessage.Status.RETRYING, error=error, next_attempt_at=when
-        )
-        if deliver_email.get_backend().supports_defer:
-            transaction.on_commit(lambda: deliver_email.using(run_after=when).enqueue(message.pk))
-        return EmailMessage.Status.RETRYING
+        return _record_failure(message, exc)
     EmailMessage.objects.filter(pk=message.pk).update(
         status=EmailMessage.Status.SENT, error="", sent_at=timezone.now(), next_attempt_at=None
     )
     return EmailMessage.Status.SENT
+
+
+def _record_failure(message: EmailMessage, exc: Exception) -> str:
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    if _is_permanent(exc) or message.attempts >= settings.ISPGEST_EMAIL_MAX_ATTEMPTS:
+        EmailMessage.objects.filter(pk=message.pk).update(
+            status=EmailMessage.Status.FAILED, error=error, next_attempt_at=None
+        )
+        return EmailMessage.Status.FAILED
+    delay = BACKOFF[min(message.attempts, len(BACKOFF)) - 1]
+    when = timezone.now() + timedelta(seconds=delay)
+    EmailMessage.objects.filter(pk=message.pk).update(
+        status=EmailMessage.Status.RETRYING, error=error, next_attempt_at=when
+    )
+    if deliver_email.get_backend().supports_defer:
+        attempts = message.attempts
+        transaction.on_commit(
+            lambda: deliver_email.using(run_after=when).enqueue(message.pk, attempts)
+        )
+    return EmailMessage.Status.RETRYING
+
+
+def enqueue_due_retries(now=None) -> int:
+    """Re-enqueue every message whose retry is due; needed when the backend cannot defer
+    and after a worker outage. Returns how many were enqueued."""
+    now = now or timezone.now()
+    due = list(
+        EmailMessage.objects.filter(
+            status=EmailMessage.Status.RETRYING, next_attempt_at__lte=now
+        ).values_list("pk", "attempts")
+    )
+    for pk, attempts in due:
+        transaction.on_commit(lambda pk=pk, attempts=attempts: deliver_email.enqueue(pk, attempts))
+    return len(due)
+
+
+@task()
+def email_retry_due() -> int:
+    """Periodic task twin of `manage.py email_retry_due`."""
+    return enqueue_due_retries()

@@ -28,7 +28,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -393,6 +392,9 @@ class SearchResult:
     prev_cursor: str = ""
     sort: str = "name"
     words: list[str] = field(default_factory=list)
+    # True when a very common word made the page the first matches found, in order,
+    # rather than the first in the whole order (the page says to narrow the search).
+    approximate: bool = False
 
     @property
     def count_capped(self) -> bool:
@@ -434,13 +436,12 @@ def search_clients(
     sort = data.get("sort") or "name"
     keys = SORTS.get(sort, SORTS["name"])
     words = query_words(data.get("q") or "")
-    qs = filtered_clients(user, data)
+    base = apply_filters(visible_clients(user), data)
+    qs = apply_quick_search(base, words)
+    trigram = bool(words) and all(len(w) >= 3 for w in words)
+    if trigram and connection.vendor == "postgresql" and not before:
+        return _trigram_page(base, qs, words, keys, sort, after, page_size)
     count = capped_count(qs, words) if with_count or words else -1
-
-    disabled: tuple[str, ...] = ()
-    if words and connection.vendor == "postgresql":
-        rare = count <= COUNT_CAP and all(len(w) >= 3 for w in words)
-        disabled = _BITMAP_ONLY if rare else _ORDERED_WALK
 
     order = keys
     if before:
@@ -448,8 +449,8 @@ def search_clients(
         qs = qs.filter(_after(keys, decode_cursor(before, keys), reverse=True))
     elif after:
         qs = qs.filter(_after(keys, decode_cursor(after, keys)))
-    page_qs = qs.select_related("zone", "seller", "collector", "city", "balance").order_by(*order)
-    with _planner(disabled):
+    page_qs = _with_related(qs).order_by(*order)
+    with _planner(_ORDERED_WALK if words and connection.vendor == "postgresql" else ()):
         rows = list(page_qs[: page_size + 1])
     has_more = len(rows) > page_size
     rows = rows[:page_size]
@@ -467,4 +468,63 @@ def search_clients(
     return result
 
 
-_DIGITS = re.compile(r"\d+")
+def _with_related(qs: QuerySet[Client]) -> QuerySet[Client]:
+    return qs.select_related("zone", "seller", "collector", "city", "balance")
+
+
+WALK_BUDGET = 4000
+
+
+def _trigram_page(base, qs, words, keys, sort, after, page_size) -> SearchResult:
+    """PostgreSQL quick search with words of 3+ letters (see the module docstring)."""
+    names = [k.lstrip("-") for k in keys]
+    cursor_q = _after(keys, decode_cursor(after, keys)) if after else Q()
+    # Up to COUNT_CAP + 1 matches after the cursor, found through the trigram index alone.
+    with _planner(_BITMAP_ONLY):
+        sample = list(qs.filter(cursor_q).order_by().values_list(*names)[: COUNT_CAP + 1])
+    total = capped_count(qs, words) if after else len(sample)
+    descending = keys[0].startswith("-")
+    approximate = False
+    if len(sample) <= COUNT_CAP:
+        # Every match after the cursor is in the sample: the page is exact.
+        sample.sort(reverse=descending)
+        ids = [row[-1] for row in sample[: page_size + 1]]
+    else:
+        # A common word. Walk the sort order from the cursor over at most WALK_BUDGET
+        # entries (index-only); that finds a page when matches are not rare there.
+        with _planner(_ORDERED_WALK):
+            window = list(
+                base.filter(cursor_q).order_by(*keys).values_list("pk", flat=True)[:WALK_BUDGET]
+            )
+        ids = list(
+            qs.filter(pk__in=window).order_by(*keys).values_list("pk", flat=True)[: page_size + 1]
+        )
+        if len(ids) <= page_size:
+            # Matches are sparse at the start of this order: show the sample's first rows
+            # in order, and say so (the words need narrowing).
+            approximate = True
+            sample.sort(reverse=descending)
+            ids = [row[-1] for row in sample[: page_size + 1]]
+    has_more = len(ids) > page_size
+    ids = ids[:page_size]
+    by_id = {c.pk: c for c in _with_related(qs.model.objects.filter(pk__in=ids))}
+    rows = [by_id[i] for i in ids if i in by_id]
+    result = SearchResult(rows=rows, count=total, sort=sort, words=words, approximate=approximate)
+    if rows and has_more:
+        result.next_cursor = encode_cursor(_key_values(rows[-1], keys))
+    return result
+
+
+def resolve_targets(user, filters: dict, ids: list[int] | None = None) -> QuerySet[Client]:
+    """The clients an action (mass update, export) applies to: the visible clients that
+    match `filters` (raw GET-style values), narrowed to `ids` when rows were ticked.
+
+    Raises ValidationError with the form's Spanish messages for malformed filters.
+    """
+    form = ClientFilterForm(filters)
+    if not form.is_valid():
+        raise ValidationError(form.errors.as_data())
+    qs = filtered_clients(user, form.cleaned_data)
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    return qs

@@ -215,6 +215,8 @@ TASKS = {
     "default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]},
 }
 RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
+# `manage.py rqworker` must run jobs with django-tasks-rq's job class (it calls the task).
+RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
 
 # E-mail: always SMTP (a local relay in production, aiosmtpd in tests).
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

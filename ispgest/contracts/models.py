@@ -221,10 +221,9 @@ class Contract(TimeStampedModel):
     def map_url(self) -> str:
         if self.latitude is None or self.longitude is None:
             return ""
-        return (
-            f"https://www.openstreetmap.org/?mlat={self.latitude}&mlon={self.longitude}"
-            f"#map=18/{self.latitude}/{self.longitude}"
-        )
+        six = Decimal("0.000001")
+        lat, lon = Decimal(self.latitude).quantize(six), Decimal(self.longitude).quantize(six)
+        return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=18/{lat}/{lon}"
 
     def allowed_transitions(self) -> tuple[str, ...]:
         return CONTRACT_TRANSITIONS.get(self.status, ())

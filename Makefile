@@ -7,7 +7,7 @@ PORT ?= 8000
 # XStatic-Bootstrap's sdist still imports pkg_resources at build time.
 PIP_INSTALL := $(PIP) install --quiet --disable-pip-version-check --build-constraint build-constraints.txt -c constraints.txt
 
-.PHONY: run test bench lint format install install-dev migrate clean
+.PHONY: run test bench lint format install install-dev migrate clean messages
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ lint: install-dev
 format: install-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# Compile the translations (.po -> .mo) in pure Python; the .mo files are committed.
+messages: install
+	$(PY) ispgest/locale/compile_messages.py
 
 clean:
 	rm -rf $(VENV) var test-artifacts

@@ -7,8 +7,6 @@ every write goes through clients/services.py, so the API enforces exactly the ru
 pages. The list, search and export endpoints are added to this router by client_search.py.
 """
 
-from __future__ import annotations
-
 from datetime import date, datetime
 
 from django.shortcuts import get_object_or_404

@@ -1,0 +1,172 @@
+"""Client list search: quick search, Spanish order, filters, keyset pages, capped counts."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from ispgest.accounts.roles import SELLER
+from ispgest.billing.models import ClientBalance
+from ispgest.catalog.models import Seller, Tax, Zone
+from ispgest.clients import search
+from ispgest.clients.models import Client
+from ispgest.clients.search import ClientFilterForm, search_clients
+from ispgest.contracts.models import Contract, Plan
+
+
+def make(name, **extra) -> Client:
+    client = Client(name=name, **extra)
+    client.refresh_search_fields()
+    client.save()
+    return client
+
+
+def names(result):
+    return [c.name for c in result.rows]
+
+
+def run(user, **params):
+    form = ClientFilterForm(params)
+    assert form.is_valid(), form.errors
+    return search_clients(user, form.cleaned_data)
+
+
+@pytest.mark.django_db
+def test_it_sorts_names_in_spanish_order_case_and_accent_insensitively(admin_user):
+    for name in [
+        "ocampo Luis",
+        "Nuño Ana",
+        "Benítez Eva",
+        "núñez Juan",
+        "Álvarez Rosa",
+        "Nunez Leo",
+    ]:
+        make(name)
+    result = run(admin_user)
+    # ICU es (and real Spanish) order: n < ñ, and "Núñez" < "Nuño" because e < o after "nuñ".
+    assert names(result) == [
+        "Álvarez Rosa",
+        "Benítez Eva",
+        "Nunez Leo",
+        "núñez Juan",
+        "Nuño Ana",
+        "ocampo Luis",
+    ]
+
+
+@pytest.mark.django_db
+def test_quick_search_is_accent_and_case_insensitive_and_partial(admin_user):
+    target = make("Rocío Núñez", phone="011 2045-6789", email="rocio@correo.test")
+    make("Ana Nunez", phone="011 555-0000")
+    assert names(run(admin_user, q="nuñez")) == ["Rocío Núñez"]
+    assert names(run(admin_user, q="NÚÑEZ roc")) == ["Rocío Núñez"]
+    assert names(run(admin_user, q="2045")) == ["Rocío Núñez"]
+    assert names(run(admin_user, q="rocio@")) == [target.name]
+    assert run(admin_user, q="zzz").rows == []
+
+
+@pytest.mark.django_db
+def test_the_status_switch_shows_active_or_inactive_clients(admin_user):
+    make("Activa Uno")
+    make("Baja Dos", status=Client.Status.INACTIVE)
+    assert names(run(admin_user)) == ["Activa Uno"]
+    assert names(run(admin_user, status="inactive")) == ["Baja Dos"]
+    assert len(run(admin_user, status="all").rows) == 2
+
+
+@pytest.mark.django_db
+def test_keyset_pages_cover_every_client_once(admin_user):
+    for i in range(60):
+        make(f"Cliente {i:03d}")
+    form = ClientFilterForm({"q": "cliente"})
+    assert form.is_valid()
+    seen, after = [], ""
+    while True:
+        page = search_clients(admin_user, form.cleaned_data, after=after)
+        seen.extend(c.pk for c in page.rows)
+        if not page.next_cursor:
+            break
+        after = page.next_cursor
+    assert len(seen) == 60 == len(set(seen))
+    # Backwards from the last page gives the previous one.
+    data = ClientFilterForm({}).is_valid() and {}
+    first = search_clients(admin_user, data or {"status": "active"})
+    second = search_clients(admin_user, {"status": "active"}, after=first.next_cursor)
+    back = search_clients(admin_user, {"status": "active"}, before=second.prev_cursor)
+    assert [c.pk for c in back.rows] == [c.pk for c in first.rows]
+
+
+@pytest.mark.django_db
+def test_the_count_is_capped(admin_user, monkeypatch):
+    monkeypatch.setattr(search, "COUNT_CAP", 5)
+    for i in range(8):
+        make(f"Cliente {i}")
+    result = run(admin_user)
+    assert result.count_capped and result.count_label == "más de 5"
+    assert run(admin_user, q="cliente 3").count_label == "1"
+
+
+@pytest.mark.django_db
+def test_a_seller_sees_only_its_own_clients(make_user):
+    mine = Seller.objects.create(name="Vera")
+    other = Seller.objects.create(name="Otro")
+    make("Propio", seller=mine)
+    make("Ajeno", seller=other)
+    user = make_user(SELLER, seller=mine)
+    assert names(run(user)) == ["Propio"]
+    assert names(run(user, q="ajeno")) == []
+
+
+@pytest.mark.django_db
+def test_advanced_filters_combine_zone_plan_and_unpaid_invoices(admin_user):
+    tax = Tax.objects.create(name="IVA", rate=Decimal("21"))
+    zone = Zone.objects.create(name="Norte")
+    plan = Plan.objects.create(
+        name="Fibra 100", price=Decimal("100"), download_kbps=100, upload_kbps=10, tax=tax
+    )
+    other_plan = Plan.objects.create(
+        name="Fibra 30", price=Decimal("50"), download_kbps=30, upload_kbps=3, tax=tax
+    )
+    hit = make("Debe Todo")
+    no_debt = make("Al Día")
+    wrong_plan = make("Otro Plan")
+    for client, p in [(hit, plan), (no_debt, plan), (wrong_plan, other_plan)]:
+        Contract.objects.create(
+            client=client, zone=zone, plan=p, address="Calle 1", start_date=date(2026, 1, 1)
+        )
+    ClientBalance.objects.create(client=hit, unpaid_count=2, unpaid_total=Decimal("300.00"))
+    ClientBalance.objects.create(client=wrong_plan, unpaid_count=1, unpaid_total=Decimal("9"))
+    result = run(admin_user, contract_zone=zone.pk, plan=plan.pk, unpaid="on")
+    assert names(result) == ["Debe Todo"]
+    assert result.count == 1
+    assert names(run(admin_user, unpaid_above="100")) == ["Debe Todo"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("params", "field", "message"),
+    [
+        ({"id": "12a"}, "id", "número entero"),
+        ({"created_from": "2025-02-30"}, "created_from", "fecha"),
+        ({"unpaid_above": "mucho"}, "unpaid_above", "número"),
+        ({"zone": "999999"}, "zone", "opción"),
+        ({"created_from": "2025-03-01", "created_to": "2025-01-01"}, "created_to", "anterior"),
+    ],
+)
+def test_malformed_filters_get_a_spanish_message_not_a_500(admin_client, params, field, message):
+    response = admin_client.get(reverse("clients:list"), params)
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert field in errors
+    assert message in " ".join(errors[field]).lower()
+    assert "Revise los filtros" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_malformed_cursor_falls_back_to_the_first_page_with_a_message(admin_client):
+    make("Uno")
+    response = admin_client.get(reverse("clients:list"), {"after": "no-es-un-cursor"})
+    assert response.status_code == 200
+    assert "cursor de paginación no es válido" in response.content.decode()
+    assert "Uno" in response.content.decode()

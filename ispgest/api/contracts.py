@@ -284,7 +284,8 @@ def contract_update(request, contract_id: int, payload: ContractPatch):
 def _transition(request, contract_id: int, to_status: str, payload: TransitionIn, expect: str):
     require_perms(request, "contracts.view_contract")
     contract = _scoped(request, Contract, contract_id)
-    if expect and contract.status != expect and to_status == ContractStatus.ACTIVE:
+    legal = to_status in contract.allowed_transitions()
+    if expect and legal and contract.status != expect:
         # activate = install a pending contract; reactivate = lift a suspension.
         raise DomainError(
             "Use «reactivate» para un contrato suspendido y «activate» para uno pendiente "

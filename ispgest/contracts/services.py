@@ -98,8 +98,12 @@ PLAN_FIELDS = (
 )
 
 
+CENT = Decimal("0.01")
+
+
 def _check_plan(plan: Plan) -> None:
     _clean(plan)
+    plan.price = Decimal(plan.price).quantize(CENT)
     name_taken = Plan.objects.filter(name__iexact=plan.name.strip()).exclude(pk=plan.pk).exists()
     if name_taken:
         raise DomainError("Ya existe una tarifa con ese nombre.", field="name")
@@ -195,7 +199,7 @@ def contract_create(
     assignment = PlanAssignment.objects.create(
         contract=contract,
         plan=plan,
-        price=plan.price if price is None else price,
+        price=plan.price if price is None else Decimal(price).quantize(CENT),
         start_date=start_date,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
@@ -426,7 +430,7 @@ def plan_assign(
             assignment = PlanAssignment.objects.create(
                 contract=contract,
                 plan=plan,
-                price=plan.price if price is None else price,
+                price=plan.price if price is None else Decimal(price).quantize(CENT),
                 start_date=start_date,
                 end_date=end_date,
                 created_by=actor if getattr(actor, "pk", None) else None,

@@ -1,0 +1,86 @@
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from ispgest.accounts.models import ApiToken
+from ispgest.accounts.roles import COLLECTOR, TECHNICIAN
+from ispgest.network import services
+from ispgest.network.models import Router
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_password_is_stored_encrypted_and_never_shown(admin_client):
+    resp = admin_client.post(
+        reverse("network:router_create"),
+        {
+            "name": "Core 1",
+            "host": "10.0.0.1",
+            "api_port": "8728",
+            "username": "api",
+            "password": "s3cret-Passw0rd",
+            "active": "on",
+        },
+    )
+    assert resp.status_code == 302
+    router = Router.objects.get()
+    assert "s3cret-Passw0rd" not in router.password_encrypted and router.password_encrypted
+    assert services.router_password(router) == "s3cret-Passw0rd"
+    page = admin_client.get(reverse("network:router_edit", args=[router.pk])).content.decode()
+    assert "s3cret-Passw0rd" not in page and router.password_encrypted not in page
+    assert '<label for="id_password">Contraseña de la API:</label>' in page
+    # editing without a password keeps it
+    admin_client.post(
+        reverse("network:router_edit", args=[router.pk]),
+        {
+            "name": "Core 1",
+            "host": "10.0.0.2",
+            "api_port": "8728",
+            "username": "api",
+            "active": "on",
+        },
+    )
+    router.refresh_from_db()
+    assert router.host == "10.0.0.2" and services.router_password(router) == "s3cret-Passw0rd"
+
+
+def test_it_refuses_a_duplicate_name_and_a_bad_port(admin_user):
+    services.router_create(actor=admin_user, data={"name": "Nodo Norte", "host": "10.1.1.1"})
+    with pytest.raises(ValidationError) as exc:
+        services.router_create(actor=admin_user, data={"name": "nodo norte", "host": "10.1.1.2"})
+    assert exc.value.message_dict["name"] == ["Ya existe un router con ese nombre."]
+    with pytest.raises(ValidationError) as exc:
+        services.router_create(
+            actor=admin_user, data={"name": "B", "host": "10.1.1.3", "api_port": 70000}
+        )
+    assert "api_port" in exc.value.message_dict
+    assert Router.objects.count() == 1
+
+
+def test_list_and_deactivate_with_role_checks(client, make_user, admin_user):
+    router = services.router_create(actor=admin_user, data={"name": "R1", "host": "h"})
+    client.force_login(make_user(COLLECTOR))
+    assert client.get(reverse("network:home")).status_code == 403
+    client.force_login(make_user(TECHNICIAN))
+    assert "<td>R1</td>" in client.get(reverse("network:home")).content.decode()
+    client.post(reverse("network:router_deactivate", args=[router.pk]))
+    assert Router.objects.get().active is False
+    assert "<td>R1</td>" not in client.get(reverse("network:home")).content.decode()
+
+
+def test_api_password_is_write_only(client, admin_user):
+    _t, raw = ApiToken.issue(user=admin_user, name="t")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    resp = client.post(
+        "/api/v1/network/routers",
+        {"name": "API", "host": "192.0.2.1", "password": "pw-123"},
+        content_type="application/json",
+        **auth,
+    )
+    assert resp.status_code == 201
+    assert "pw-123" not in resp.content.decode() and resp.json()["has_password"] is True
+    rid = resp.json()["id"]
+    resp = client.patch(
+        f"/api/v1/network/routers/{rid}", {"password": ""}, content_type="application/json", **auth
+    )
+    assert resp.json()["has_password"] is False

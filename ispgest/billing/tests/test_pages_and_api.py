@@ -1,0 +1,205 @@
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from ispgest.accounts.models import ApiToken
+from ispgest.billing import services
+from ispgest.billing.models import BillingRun, Invoice, WalletMovement
+from ispgest.billing.panels import client_panels
+from ispgest.billing.services import LineInput
+from ispgest.billing.tests.factories import (
+    make_client,
+    make_contract,
+    make_plan,
+    method,
+    setup_billing,
+    tax,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def billing_client():
+    client = make_client(setup_billing(), billing_tax=tax(), email="c@x.test")
+    make_contract(client, make_plan("1210"))
+    return client
+
+
+def test_roles_facturacion_all_recaudador_payments_vendedor_views_tecnico_nothing(
+    client, make_user, billing_client
+):
+    inv = services.document_create(
+        actor=None, client=billing_client, lines=[LineInput("S", "1", "10")], notify=False
+    )
+    for role, home, pay, run in [
+        ("Facturación", 200, 200, 200),
+        ("Recaudador", 200, 200, 403),
+        ("Vendedor", 200, 403, 403),
+        ("Técnico", 403, 403, 403),
+    ]:
+        client.force_login(make_user(role))
+        assert client.get(reverse("billing:home")).status_code == home, role
+        assert client.get(
+            reverse("billing:payment_create", args=[billing_client.pk])
+        ).status_code in (
+            pay,
+            404,
+        ), role
+        assert client.get(reverse("billing:run_start")).status_code == run, role
+    client.force_login(make_user("Vendedor"))
+    # A Vendedor only sees its seller's clients: this invoice's client is not one of them.
+    assert client.get(reverse("billing:invoice_detail", args=[inv.pk])).status_code == 404
+
+
+def test_run_page_starts_a_run_and_shows_progress(
+    admin_client, billing_client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(reverse("billing:run_start"), {"run_date": "2026-11-01"})
+    run = BillingRun.objects.get()
+    assert response.status_code == 302
+    assert run.status == "done" and run.invoices_issued == 1  # immediate task backend
+    page = admin_client.get(reverse("billing:run_progress", args=[run.pk]))
+    assert "Terminada" in page.content.decode()
+    inv = Invoice.objects.get()
+    pdf = admin_client.get(reverse("billing:invoice_pdf", args=[inv.pk]))
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+
+
+def test_crear_factura_page_refuses_negative_price_with_a_message(admin_client, billing_client):
+    url = reverse("billing:invoice_create", args=[billing_client.pk])
+    page = admin_client.get(url)
+    assert '<label for="id_lines-0-unit_price"' in page.content.decode()
+    data = {
+        "kind": "invoice",
+        "issue_date": "2026-11-05",
+        "notes": "",
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": "0",
+        "lines-0-description": "Instalación",
+        "lines-0-quantity": "1",
+        "lines-0-unit_price": "-5",
+    }
+    response = admin_client.post(url, data)
+    assert "no puede ser negativo" in response.content.decode()
+    assert Invoice.objects.count() == 0
+    data["lines-0-unit_price"] = "50"
+    response = admin_client.post(url, data)
+    assert response.status_code == 302 and Invoice.objects.get().total == Decimal("50.00")
+
+
+def test_wallet_panel_title_and_deposit_page(admin_client, admin_user, rf, billing_client):
+    url = reverse("billing:wallet", args=[billing_client.pk])
+    page = admin_client.get(url).content.decode()
+    for name, label in (("concept", "Concepto"), ("movement_date", "Fecha"), ("amount", "Importe")):
+        assert f'<label for="id_{name}">{label}' in page
+    admin_client.post(
+        url, {"concept": "Depósito", "movement_date": "2026-11-02", "amount": "12.50"}
+    )
+    assert WalletMovement.objects.get().amount == Decimal("12.50")
+    request = rf.get("/")
+    request.user = admin_user
+    titles = [p.title for p in client_panels(request, billing_client)]
+    assert "Monedero ($ 12,50)" in titles
+    assert {"Documentos", "Pagos", "Próximo previo"} <= set(titles)
+
+
+def test_preview_page_computes_and_stores_nothing(admin_client, billing_client):
+    response = admin_client.get(
+        reverse("billing:preview", args=[billing_client.pk]), HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200 and "Próxima facturación" in response.content.decode()
+    assert Invoice.objects.count() == 0
+
+
+def test_api_documents_payments_wallet_preview_and_runs(
+    client, admin_user, billing_client, django_capture_on_commit_callbacks
+):
+    _, raw = ApiToken.issue(user=admin_user, name="t")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    r = client.post(
+        "/api/v1/billing/invoices",
+        {"client_id": billing_client.pk, "lines": [{"description": "X", "unit_price": "-1"}]},
+        content_type="application/json",
+        **auth,
+    )
+    assert r.status_code == 422 and "negativo" in r.json()["detail"]
+    r = client.post(
+        "/api/v1/billing/invoices",
+        {"client_id": billing_client.pk, "lines": [{"description": "X", "unit_price": "121"}]},
+        content_type="application/json",
+        **auth,
+    )
+    assert r.status_code == 201, r.content
+    inv_id = r.json()["id"]
+    assert r.json()["tax_total"] == "21.00"
+    r = client.post(
+        "/api/v1/billing/payments",
+        {
+            "client_id": billing_client.pk,
+            "method_id": method("cash").pk,
+            "amount": "200",
+            "invoice_ids": [inv_id],
+        },
+        content_type="application/json",
+        **auth,
+    )
+    assert r.status_code == 422 and "supera lo adeudado" in r.json()["detail"]
+    r = client.post(
+        "/api/v1/billing/payments",
+        {
+            "client_id": billing_client.pk,
+            "method_id": method("cash").pk,
+            "amount": "21",
+            "invoice_ids": [inv_id],
+        },
+        content_type="application/json",
+        **auth,
+    )
+    assert r.status_code == 201 and r.json()["receipt_number"] == "REC-00000001"
+    r = client.post(
+        f"/api/v1/billing/invoices/{inv_id}/credit-notes",
+        {"amount": "100.01", "reason": "x"},
+        content_type="application/json",
+        **auth,
+    )
+    assert r.status_code == 422
+    r = client.post(
+        f"/api/v1/billing/clients/{billing_client.pk}/wallet/deposits",
+        {"amount": "5", "concept": "Adelanto"},
+        content_type="application/json",
+        **auth,
+    )
+    assert r.status_code == 201 and r.json()["date"] == date.today().isoformat()
+    r = client.get(f"/api/v1/billing/clients/{billing_client.pk}/preview", **auth)
+    assert r.status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(
+            "/api/v1/billing/runs",
+            {"run_date": "2026-11-01"},
+            content_type="application/json",
+            **auth,
+        )
+    assert r.status_code == 202
+    r = client.get(f"/api/v1/billing/runs/{r.json()['id']}", **auth)
+    assert r.json()["status"] == "done" and r.json()["invoices_issued"] == 1
+    r = client.get(f"/api/v1/billing/invoices?client_id={billing_client.pk}", **auth)
+    assert r.json()["count"] == 2
+    assert client.get(f"/api/v1/billing/invoices/{inv_id}/pdf", **auth).content.startswith(b"%PDF")
+
+
+def test_api_refuses_roles_without_permission(client, make_user, billing_client):
+    _, raw = ApiToken.issue(user=make_user("Técnico"), name="t")
+    r = client.get("/api/v1/billing/invoices", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert r.status_code == 403
+
+
+def test_management_command_runs_billing(billing_client):
+    from django.core.management import call_command
+
+    call_command("billing_run", "--date", "2026-11-01", "--no-email")
+    call_command("billing_run", "--date", "2026-11-01", "--no-email")
+    assert Invoice.objects.count() == 1

@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from ninja import Field, Query, Schema
+from ninja import Field, Query, Schema, Status
 
 from ispgest.api.base import require_perms
 from ispgest.api.clients import router
@@ -207,8 +207,10 @@ def client_mass_update(request, payload: MassUpdateIn):
         ids=payload.ids,
     )
     if isinstance(outcome, Job):
-        return 202, {"selected": outcome.total, "changed": 0, "job": _job_out(request, outcome)}
-    return 200, {"selected": outcome.selected, "changed": outcome.changed, "job": None}
+        return Status(
+            202, {"selected": outcome.total, "changed": 0, "job": _job_out(request, outcome)}
+        )
+    return Status(200, {"selected": outcome.selected, "changed": outcome.changed, "job": None})
 
 
 @router.post("/export", response={202: JobOut}, url_name="client_export")
@@ -221,7 +223,7 @@ def client_export(request, payload: ExportIn):
         fmt=payload.format,
         ids=payload.ids,
     )
-    return 202, _job_out(request, job)
+    return Status(202, _job_out(request, job))
 
 
 @router.get("/jobs/{int:job_id}", response=JobOut, url_name="client_job")

@@ -492,13 +492,13 @@ def _trigram_page(base, qs, words, keys, sort, after, page_size) -> SearchResult
     else:
         # A common word. Walk the sort order from the cursor over at most WALK_BUDGET
         # entries (index-only); that finds a page when matches are not rare there.
+        # The walk reads (id, search_text) from the covering index and matches the words
+        # here, the same substring test as LIKE on the folded text.
         with _planner(_ORDERED_WALK):
-            window = list(
-                base.filter(cursor_q).order_by(*keys).values_list("pk", flat=True)[:WALK_BUDGET]
-            )
-        ids = list(
-            qs.filter(pk__in=window).order_by(*keys).values_list("pk", flat=True)[: page_size + 1]
-        )
+            window = base.filter(cursor_q).order_by(*keys).values_list("pk", "search_text")
+            ids = [pk for pk, text in window[:WALK_BUDGET] if all(word in text for word in words)][
+                : page_size + 1
+            ]
         if len(ids) <= page_size:
             # Matches are sparse at the start of this order: show the sample's first rows
             # in order, and say so (the words need narrowing).

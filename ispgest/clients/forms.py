@@ -361,3 +361,10 @@ class ManualEventForm(StyledFormMixin, forms.Form):
     summary = forms.CharField(
         label="Descripción", max_length=4000, widget=forms.Textarea({"rows": 3})
     )
+
+
+class ClientMessageForm(StyledFormMixin, forms.Form):
+    """ "Enviar Email" from the client's Correo tab."""
+
+    subject = forms.CharField(label="Asunto", max_length=200)
+    body = forms.CharField(label="Mensaje", max_length=20_000, widget=forms.Textarea({"rows": 6}))

@@ -653,3 +653,49 @@ def client_event_update(*, actor, event: ClientEvent, data: dict) -> ClientEvent
 def client_event_delete(*, actor, event: ClientEvent) -> None:
     locked = _manual_only(event)
     locked.delete()
+
+
+# --- E-mail to the client ("Correo" tab) --------------------------------------------------
+
+
+@transaction.atomic
+def client_message_send(*, actor, client: Client, subject: str, body: str):
+    """Write to the client (manual notification): only to its principal address and only
+    when its manual-notification switch is on (clients/notifications.py)."""
+    from ispgest.clients.notifications import manual_recipients
+    from ispgest.messaging.emails import send_email
+
+    subject, body = (subject or "").strip(), (body or "").strip()
+    errors = {}
+    if not subject:
+        errors["subject"] = ["Asunto: es obligatorio."]
+    if not body:
+        errors["body"] = ["Mensaje: es obligatorio."]
+    recipients = manual_recipients(client)
+    if not recipients:
+        errors.setdefault("__all__", []).append(
+            "El cliente no recibe correos manuales: "
+            + (
+                "tiene desactivadas las notificaciones manuales."
+                if client.email
+                else "no tiene e-mail de contacto."
+            )
+        )
+    if errors:
+        raise ValidationError(errors)
+    message = send_email(
+        template="client_message",
+        to=recipients,
+        context={"client": client, "subject": subject, "body": body},
+        client=client,
+        sent_by=actor if getattr(actor, "pk", None) else None,
+    )
+    record_event(
+        client=client,
+        actor=actor,
+        action="email.sent",
+        summary=f"Correo enviado: {subject}",
+        changes={},
+        obj=message,
+    )
+    return message

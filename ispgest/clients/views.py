@@ -366,3 +366,27 @@ def event_delete(request, pk: int, event_id: int):
     services.client_event_delete(actor=request.user, event=event)
     messages.success(request, "Movimiento del historial borrado.")
     return redirect(reverse("clients:detail", args=[client.pk]) + "#historial")
+
+
+@require_POST
+@staff_required("clients.view_client", "messaging.add_emailmessage")
+def client_send_email(request, pk: int):
+    """ "Enviar Email" from the Correo tab."""
+    from ispgest.clients.forms import ClientMessageForm
+
+    client = client_for_user(request.user, pk)
+    form = ClientMessageForm(request.POST)
+    if form.is_valid():
+        try:
+            services.client_message_send(
+                actor=request.user,
+                client=client,
+                subject=form.cleaned_data["subject"],
+                body=form.cleaned_data["body"],
+            )
+            messages.success(request, "Correo en cola de envío.")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, "Complete el asunto y el mensaje.")
+    return redirect(reverse("clients:detail", args=[client.pk]) + "#panel-correo")

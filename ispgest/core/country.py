@@ -18,6 +18,7 @@ from stdnum.co import nit as co_nit
 from stdnum.ec import ci as ec_ci
 from stdnum.ec import ruc as ec_ruc
 from stdnum.es import nif as es_nif
+from stdnum.exceptions import InvalidChecksum
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.mx import rfc as mx_rfc
 
@@ -269,10 +270,13 @@ def clean_tax_id(value: str, kind: str, *, field: str = "tax_id") -> str:
             raise ValidationError({field: f"El {tk.label} no es válido."})
         return compact
     try:
-        if tk.module is mx_rfc:
-            # SAT assigns every RFC a check digit; python-stdnum skips it unless asked.
-            return tk.module.validate(value, validate_check_digits=True)
-        return tk.module.validate(value)
+        compact = tk.module.validate(value)
+        if tk.module is mx_rfc and len(compact) >= 12:
+            # SAT gives every full RFC a check digit; python-stdnum skips it unless asked, and
+            # asking also refuses homoclave letters it does not know, so check the digit alone.
+            if compact[-1] != mx_rfc.calc_check_digit(compact[:-1]):
+                raise InvalidChecksum()
+        return compact
     except StdnumError as exc:
         detail = (
             "el dígito verificador no coincide"

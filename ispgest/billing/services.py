@@ -165,7 +165,7 @@ def document_create(
     draft.source_package_id = source_package.pk if source_package is not None else None
     if draft.total <= 0:
         raise DomainError("El total del documento debe ser mayor que cero.", field="lines")
-    (invoice,) = engine.issue_drafts([draft], actor=actor)
+    (invoice,) = engine.issue_drafts([draft], actor=actor).fetch()
     if notify and kind == DocumentKind.INVOICE:
         _notify_invoice(invoice)
     return invoice
@@ -293,7 +293,7 @@ def credit_note_create(*, actor, invoice: Invoice, amount=None, reason: str) -> 
     draft.due_date = None
     draft.lines = lines
     draft.notes = reason[:2000]
-    (note,) = engine.issue_drafts([draft], actor=actor)
+    (note,) = engine.issue_drafts([draft], actor=actor).fetch()
     invoice.credited_amount += value
     _move(invoice, _status_for(invoice))
     invoice.save(update_fields=["credited_amount", "status", "updated_at"])

@@ -8,6 +8,7 @@ client's history (ClientEvent) in the same transaction.
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
@@ -29,6 +30,13 @@ def fold(text: str | None) -> str:
     """
     if not text:
         return ""
+    if text.isascii():
+        return text.lower()
+    return _fold_unicode(text)
+
+
+@lru_cache(maxsize=65536)
+def _fold_unicode(text: str) -> str:
     text = text.lower().replace("ñ", "n~").replace("n\u0303", "n~")
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))

@@ -162,3 +162,29 @@ def test_cancelled_and_pending_contracts():
     inv = Invoice.objects.get()
     assert inv.contract_id == cancelled.pk and inv.total == Decimal("1000.00")
     assert ClientBalance.objects.get(client=client).unpaid_count == 1
+
+
+def test_demo_generates_runs_payments_and_unpaid_invoices():
+    import random
+    from types import SimpleNamespace
+
+    from ispgest.billing import demo
+    from ispgest.billing.models import Payment, Receipt
+
+    entity = setup_billing()
+    for _ in range(20):
+        make_contract(make_client(entity), make_plan("100"), start=date(2024, 1, 1))
+    ctx = SimpleNamespace(rng=random.Random(1), data={}, log=lambda text: None)
+    demo.generate(ctx)
+    assert Invoice.objects.count() == 60  # three months of 20 contracts
+    statuses = set(Invoice.objects.values_list("status", flat=True))
+    assert {"paid", "partially_paid", "pending"} <= statuses
+    receipts = sorted(Receipt.objects.values_list("number", flat=True))
+    assert receipts == list(range(1, Payment.objects.count() + 1))
+    assert Receipt.objects.order_by("number").first().number_display == "REC-00000001"
+    # Balances match the documents after the bulk payments.
+    from ispgest.billing.selectors import compute_client_balances
+
+    computed = compute_client_balances(ClientBalance.objects.values_list("client_id", flat=True))
+    for row in ClientBalance.objects.all():
+        assert (row.unpaid_count, row.unpaid_total) == computed.get(row.client_id, (0, 0))

@@ -907,17 +907,19 @@ def package_document_lines(package_assignment: PackageAssignment) -> list[dict]:
     """The lines a quote/delivery note made from this package carries (billing calls this).
 
     [{"description", "quantity" (Decimal), "unit_price" (Decimal), "tax_id" (int|None),
-      "product_id" (int|None)}, ...]
+      "tax" (catalog.Tax|None), "product_id" (int|None)}, ...]
     """
+    lines = package_assignment.lines.select_related("product", "tax").order_by("position", "id")
     return [
         {
             "description": line.label,
             "quantity": line.quantity,
             "unit_price": line.unit_price,
             "tax_id": line.tax_id,
+            "tax": line.tax,
             "product_id": line.product_id,
         }
-        for line in package_assignment.lines.select_related("product").order_by("position", "id")
+        for line in lines
     ]
 
 

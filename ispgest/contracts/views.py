@@ -68,7 +68,7 @@ def client_url(client_id: int, tab: str = "") -> str:
         url = reverse("clients:detail", args=[client_id])
     except NoReverseMatch:
         url = reverse("contracts:client", args=[client_id])
-    return f"{url}#{tab}" if tab else url
+    return f"{url}#panel-{tab}" if tab else url
 
 
 def _error_message(request, exc: ValidationError) -> None:
@@ -131,7 +131,14 @@ def contract_create(request, client_id: int):
             messages.success(request, f"Contrato #{contract.pk} creado.")
             return redirect(client_url(client.pk, "contratos"))
     return render(
-        request, "contracts/contract_form.html", {"form": form, "client": client, "contract": None}
+        request,
+        "contracts/contract_form.html",
+        {
+            "form": form,
+            "client": client,
+            "contract": None,
+            "back": client_url(client.pk, "contratos"),
+        },
     )
 
 
@@ -402,7 +409,12 @@ def equipment_create(request, client_id: int):
     return render(
         request,
         "contracts/equipment_form.html",
-        {"form": form, "client": client, "equipment": None},
+        {
+            "form": form,
+            "client": client,
+            "equipment": None,
+            "back": client_url(client.pk, "equipamiento"),
+        },
     )
 
 
@@ -425,7 +437,12 @@ def equipment_edit(request, pk: int):
     return render(
         request,
         "contracts/equipment_form.html",
-        {"form": form, "client": equipment.client, "equipment": equipment},
+        {
+            "form": form,
+            "client": equipment.client,
+            "equipment": equipment,
+            "back": client_url(equipment.client_id, "equipamiento"),
+        },
     )
 
 
@@ -501,7 +518,13 @@ def package_assign(request, client_id: int):
     return render(
         request,
         "contracts/package_assign.html",
-        {"form": form, "formset": formset, "client": client, "package": package},
+        {
+            "form": form,
+            "formset": formset,
+            "client": client,
+            "package": package,
+            "back": client_url(client.pk, "renovaciones"),
+        },
     )
 
 
@@ -537,7 +560,12 @@ def package_assignment_configure(request, pk: int):
     return render(
         request,
         "contracts/package_configure.html",
-        {"form": form, "assignment": assignment, "client": assignment.client},
+        {
+            "form": form,
+            "assignment": assignment,
+            "client": assignment.client,
+            "back": client_url(assignment.client_id, "renovaciones"),
+        },
     )
 
 
@@ -566,6 +594,7 @@ def package_assignment_edit(request, pk: int):
             "assignment": assignment,
             "client": assignment.client,
             "error": error,
+            "back": client_url(assignment.client_id, "renovaciones"),
         },
     )
 

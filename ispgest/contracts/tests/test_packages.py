@@ -17,12 +17,20 @@ def test_add_months_clamps_to_the_end_of_the_month():
     assert services.add_months(date(2024, 2, 29), 12) == date(2025, 2, 28)
 
 
+def router_product_tax(package):
+    return package.lines.last().product.tax
+
+
 def test_assigning_copies_the_lines_and_computes_the_next_renewal(subscriber, package, admin_user):
     assignment = services.package_assign(
         actor=admin_user, client=subscriber, package=package, start_date=date(2026, 1, 31)
     )
     assert assignment.next_renewal_date == date(2027, 1, 31)
     lines = services.package_document_lines(assignment)
+    assert [line.pop("tax") for line in lines] == [
+        package.lines.first().tax,
+        router_product_tax(package),
+    ]
     assert lines == [
         {
             "description": "Mantenimiento preventivo",

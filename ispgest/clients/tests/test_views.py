@@ -248,3 +248,42 @@ def test_manual_history_entries_can_be_edited_and_deleted(admin_client, cat, mak
     admin_client.post(reverse("clients:event_delete", args=[c.pk, event.pk]))
     assert not ClientEvent.objects.filter(pk=event.pk).exists()
     assert ClientEvent.objects.filter(pk=auto.pk).exists()
+
+
+@pytest.mark.parametrize(
+    "person_type, field, label",
+    [("legal", "legal_name", "Razón social"), ("other", "name", "Nombre")],
+)
+def test_the_form_requires_the_names_of_each_person_type(
+    admin_client, cat, person_type, field, label
+):
+    post = form_post(cat, person_type=person_type, first_name=None, first_surname=None)
+    response = admin_client.post(reverse("clients:create"), post)
+    html = response.content.decode()
+    assert f"{label}: es obligatori" in html
+    assert nothing_written()
+
+
+def test_the_form_refuses_a_duplicate_mandate_reference(admin_client, cat, make_client):
+    from ispgest.clients.services import mandate_create
+
+    other = make_client(email="otro@example.com")
+    mandate_create(
+        actor=None,
+        client=other,
+        data={"iban": VALID_IBAN, "signed_on": "2026-01-01", "mandate_reference": "MAND-77"},
+    )
+    clients_before = Client.objects.count()
+    response = admin_client.post(reverse("clients:create"), form_post(cat))
+    html = response.content.decode()
+    assert "Referencia del mandato SEPA: «MAND-77» ya la usa otro mandato" in html
+    assert Client.objects.count() == clients_before
+    assert BankMandate.objects.count() == 1
+
+
+def test_the_openapi_spec_documents_the_client_endpoints(client):
+    spec = client.get("/api/v1/openapi.json").json()
+    paths = spec["paths"]
+    assert "/api/v1/clients/{client_id}" in paths
+    assert {"get", "put", "patch", "delete"} <= set(paths["/api/v1/clients/{client_id}"])
+    assert "/api/v1/clients/{client_id}/history" in paths

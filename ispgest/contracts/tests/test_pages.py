@@ -179,13 +179,20 @@ def test_ui_refuses_a_duplicate_mac_and_overlapping_plans(
     )
     assert "ya está en otro equipo instalado" in resp.content.decode()
     assert Equipment.objects.count() == 1
+    url = reverse("contracts:client_assign_plan", args=[subscriber.pk])
+    admin_client.post(
+        url, {"contract": contract.pk, "plan": plans["100"].pk, "start_date": "2026-03-01"}
+    )
+    before = list(PlanAssignment.objects.values_list("id", "plan_id", "start_date", "end_date"))
+    assert len(before) == 2
     resp = admin_client.post(
-        reverse("contracts:client_assign_plan", args=[subscriber.pk]),
-        {"contract": contract.pk, "plan": plans["100"].pk, "start_date": "2025-12-01"},
+        url,
+        {"contract": contract.pk, "plan": plans["300"].pk, "start_date": "2026-02-01"},
         follow=True,
     )
-    assert any("antes de la fecha de alta" in m for m in _messages(resp))
-    assert PlanAssignment.objects.count() == 1
+    assert any("se solapan con la tarifa «Fibra 100 Mbps»" in m for m in _messages(resp))
+    after = list(PlanAssignment.objects.values_list("id", "plan_id", "start_date", "end_date"))
+    assert after == before
 
 
 def test_ui_upload_refuses_executables_and_big_files_and_downloads_as_attachment(

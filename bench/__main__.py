@@ -165,6 +165,7 @@ def prepare(database_url: str, clients: int, seed: int) -> int:
         have = conn.execute("SELECT count(*) FROM clients_client").fetchone()[0]
     if have >= clients:
         log(f"bench: reusing {dbname} with {have} clients")
+        _ensure_balances(database_url)
         return have
     if have:
         raise SystemExit(
@@ -184,7 +185,26 @@ def prepare(database_url: str, clients: int, seed: int) -> int:
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
         have = conn.execute("SELECT count(*) FROM clients_client").fetchone()[0]
+    _ensure_balances(database_url)
     return have
+
+
+def _ensure_balances(database_url: str) -> None:
+    """Unpaid-invoice filters read billing's ClientBalance. When the demo data has none
+    (billing demo absent), give a deterministic fifth of the clients unpaid figures so
+    those filters select something; said on stderr, never done when balances exist."""
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM billing_clientbalance LIMIT 1").fetchone():
+            return
+        log("bench: no ClientBalance rows; deriving unpaid figures for clients with id % 5 = 0")
+        conn.execute(
+            "INSERT INTO billing_clientbalance (client_id, unpaid_count, unpaid_total, "
+            "wallet_balance, updated_at) SELECT id, 1 + id % 3, (1 + id % 3) * 9500.00, 0, "
+            "now() FROM clients_client WHERE id % 5 = 0"
+        )
+        conn.execute("ANALYZE billing_clientbalance")
 
 
 def main() -> None:

@@ -3,7 +3,9 @@
 Rows are read by keyset on the id in chunks of CHUNK (a server-side walk that holds one chunk
 at a time) and written straight to a file. On PostgreSQL the CSV is produced by
 `COPY (SELECT ...) TO STDOUT`, which formats and neutralises in SQL and streams to the file;
-it gives byte-for-byte the same file as the Python writer (tested).
+it gives byte-for-byte the same file as the Python writer (tested). The XLSX is written as
+SpreadsheetML streamed into the zip from the same text rows (openpyxl's write-only mode costs
+about 1 ms per row, too slow for a million clients); openpyxl reads it back in the tests.
 
 Text cells that a spreadsheet would read as a formula (starting with = + - @, a tab or a
 carriage return) are prefixed with a single quote in both formats.
@@ -13,9 +15,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import tempfile
+import zipfile
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import BinaryIO
+from xml.sax.saxutils import escape as xml_escape
 
 from django.conf import settings
 from django.db import connection
@@ -241,28 +247,101 @@ def _copy_csv(qs: QuerySet[Client], out: BinaryIO) -> int:
     return rows
 
 
-def write_xlsx(qs: QuerySet[Client], out: BinaryIO) -> int:
-    """Write the XLSX (openpyxl write-only: rows stream to disk) to `out`."""
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+def _text_rows(qs: QuerySet[Client]) -> Iterator[list[str]]:
+    """Every row as the CSV's text cells (formatted and neutralised), without the header.
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Clientes")
-    sheet.append(list(COLUMNS))
+    On PostgreSQL the rows come from the same COPY as the CSV, spooled to a temporary file
+    and parsed back (C code on both sides), which is several times faster than building them
+    in Python; elsewhere from iter_rows().
+    """
+    if connection.vendor != "postgresql":
+        for values in iter_rows(qs):
+            yield _text_row(values)
+        return
+    with tempfile.TemporaryFile() as spool:
+        _copy_csv(qs, spool)
+        spool.seek(0)
+        text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
+        yield from csv.reader(text)
+
+
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_NUMERIC = {0, 16, 17}
+_XLSX_STATIC = {
+    "[Content_Types].xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        "</Types>"
+    ),
+    "_rels/.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+        "</Relationships>"
+    ),
+    "xl/workbook.xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        '<sheets><sheet name="Clientes" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+        "</Relationships>"
+    ),
+}
+
+
+def _xml_cell(text: str) -> str:
+    text = _XML_ILLEGAL.sub("", text)
+    return f'<c t="inlineStr"><is><t xml:space="preserve">{xml_escape(text)}</t></is></c>'
+
+
+def _xml_row(cells: list[str], numeric: bool) -> str:
+    out = []
+    for i, text in enumerate(cells):
+        if numeric and i in _NUMERIC and text:
+            out.append(f"<c><v>{text}</v></c>")
+        else:
+            out.append(_xml_cell(text))
+    return "<row>" + "".join(out) + "</row>"
+
+
+def write_xlsx(qs: QuerySet[Client], out: BinaryIO) -> int:
+    """Write the XLSX: one sheet streamed into the zip row by row (constant memory).
+
+    Cells are the CSV's (same formatting and neutralising): ids, counts and amounts are
+    numbers, the rest inline strings, so a cell is never a formula.
+    """
     rows = 0
-    for values in iter_rows(qs):
-        row = list(values)
-        for i in _TEXT:
-            text = ILLEGAL_CHARACTERS_RE.sub("", str(row[i])) if row[i] is not None else ""
-            row[i] = neutralise(text)
-        row[12] = "Sí" if row[12] else "No"
-        row[16] = row[16] or 0
-        row[17] = row[17] if row[17] is not None else Decimal("0.00")
-        row[19] = timezone.localtime(row[19]).replace(tzinfo=None)
-        row[20] = timezone.localtime(row[20]).replace(tzinfo=None)
-        sheet.append(row)
-        rows += 1
-    workbook.save(out)
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for name, content in _XLSX_STATIC.items():
+            zf.writestr(name, content)
+        with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as raw:
+            sheet = io.BufferedWriter(raw, buffer_size=1 << 20)
+            sheet.write(
+                b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                b"<sheetData>"
+            )
+            sheet.write(_xml_row(list(COLUMNS), numeric=False).encode())
+            batch = []
+            for cells in _text_rows(qs):
+                batch.append(_xml_row(cells, numeric=True))
+                rows += 1
+                if len(batch) >= 1000:
+                    sheet.write("".join(batch).encode())
+                    batch = []
+            sheet.write("".join(batch).encode())
+            sheet.write(b"</sheetData></worksheet>")
+            sheet.flush()
+            sheet.detach()
     return rows
 
 

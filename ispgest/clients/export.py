@@ -24,6 +24,7 @@ from typing import BinaryIO
 from xml.sax.saxutils import escape as xml_escape
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -184,7 +185,10 @@ def _sql_text(expr: str) -> str:
 
 
 def _copy_csv(qs: QuerySet[Client], out: BinaryIO) -> int:
-    inner_sql, inner_params = qs.order_by().values("pk").query.sql_with_params()
+    try:
+        inner_sql, inner_params = qs.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # e.g. .none(): nothing to copy
+        return 0
     tz = settings.TIME_ZONE
     stamp = "to_char(({col}) AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI:SS')"
     select = ", ".join(

@@ -647,17 +647,21 @@ def bump_balances(deltas: dict[int, tuple[int, Decimal, Decimal]]) -> None:
     ids = sorted(deltas)
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
+            # Two statements: a CHECK (count >= 0) would refuse a negative delta as the
+            # proposed row of an INSERT ... ON CONFLICT, before the conflict is seen.
             cur.execute(
                 "INSERT INTO billing_clientbalance "
                 "(client_id, unpaid_count, unpaid_total, wallet_balance, updated_at) "
-                "SELECT cid, n, t, w, now() "
+                "SELECT cid, 0, 0, 0, now() FROM unnest(%s::bigint[]) AS v(cid) "
+                "ON CONFLICT (client_id) DO NOTHING",
+                [ids],
+            )
+            cur.execute(
+                "UPDATE billing_clientbalance b SET unpaid_count = b.unpaid_count + v.n, "
+                "unpaid_total = b.unpaid_total + v.t, "
+                "wallet_balance = b.wallet_balance + v.w, updated_at = now() "
                 "FROM unnest(%s::bigint[], %s::int[], %s::numeric[], %s::numeric[]) "
-                "AS v(cid, n, t, w) "
-                "ON CONFLICT (client_id) DO UPDATE SET "
-                "unpaid_count = billing_clientbalance.unpaid_count + EXCLUDED.unpaid_count, "
-                "unpaid_total = billing_clientbalance.unpaid_total + EXCLUDED.unpaid_total, "
-                "wallet_balance = billing_clientbalance.wallet_balance + EXCLUDED.wallet_balance, "
-                "updated_at = now()",
+                "AS v(cid, n, t, w) WHERE b.client_id = v.cid",
                 [
                     ids,
                     [deltas[c][0] for c in ids],

@@ -203,3 +203,36 @@ def test_management_command_runs_billing(billing_client):
     call_command("billing_run", "--date", "2026-11-01", "--no-email")
     call_command("billing_run", "--date", "2026-11-01", "--no-email")
     assert Invoice.objects.count() == 1
+
+
+def test_renovaciones_generate_a_quote_or_delivery_note_from_a_package(
+    admin_client, billing_client
+):
+    from ispgest.contracts.models import (
+        PackageAssignment,
+        PackageAssignmentLine,
+        RenewablePackage,
+    )
+
+    package = RenewablePackage.objects.create(name="Mantenimiento anual", renewal_months=12)
+    assignment = PackageAssignment.objects.create(
+        client=billing_client,
+        package=package,
+        start_date=date(2026, 1, 1),
+        renewal_months=12,
+        next_renewal_date=date(2027, 1, 1),
+    )
+    PackageAssignmentLine.objects.create(
+        assignment=assignment, description="Visita técnica", quantity=2, unit_price=Decimal("60.50")
+    )
+    url = reverse("billing:document_from_package", args=[assignment.pk, "quote"])
+    assert admin_client.get(url).status_code == 405
+    response = admin_client.post(url)
+    doc = Invoice.objects.get()
+    assert response.status_code == 302 and doc.kind == "quote"
+    assert doc.total == Decimal("121.00") and doc.tax_total == Decimal("21.00")  # IVA included
+    assert doc.number_display == "PRE-000001" and doc.source_package_id == assignment.pk
+    admin_client.post(
+        reverse("billing:document_from_package", args=[assignment.pk, "delivery_note"])
+    )
+    assert Invoice.objects.filter(kind="delivery_note").count() == 1

@@ -174,6 +174,13 @@ def _record_form(request, client: Client | None):
             for c in client.contacts.filter(active=True).order_by("name", "id")
         ]
     form = ClientForm(data, instance=client if client is not None else Client())
+    if not user.has_perm("clients.view_all_clients"):
+        # A seller's clients stay its own: it could not see a client given to another seller.
+        from ispgest.catalog.models import Seller
+
+        form.fields["seller"].queryset = Seller.objects.filter(pk=user.seller_id)
+        form.fields["seller"].empty_label = None
+        form.initial.setdefault("seller", user.seller_id)
     fin = FinancialForm(
         data,
         client=client,

@@ -287,3 +287,17 @@ def test_the_openapi_spec_documents_the_client_endpoints(client):
     assert "/api/v1/clients/{client_id}" in paths
     assert {"get", "put", "patch", "delete"} <= set(paths["/api/v1/clients/{client_id}"])
     assert "/api/v1/clients/{client_id}/history" in paths
+
+
+def test_a_seller_creates_clients_for_itself_only(client, make_user, cat):
+    client.force_login(make_user("Vendedor", seller=cat.seller))
+    post = form_post(cat, seller=cat.other_seller.pk)
+    for key in [k for k in post if k.startswith("fin-")]:
+        post.pop(key)
+    response = client.post(reverse("clients:create"), post)
+    assert response.status_code == 200
+    assert "seller" in response.context["form"].errors
+    assert nothing_written()
+    response = client.post(reverse("clients:create"), form_post(cat, **{"fin-iban": None}))
+    assert response.status_code == 302
+    assert Client.objects.get().seller == cat.seller

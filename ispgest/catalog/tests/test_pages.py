@@ -152,3 +152,23 @@ def test_other_roles_get_403_on_catalog_pages(client, make_user, role):
 def test_anonymous_users_are_sent_to_login(client):
     resp = client.get(reverse("catalog:zone_list"))
     assert resp.status_code == 302 and reverse("accounts:login") in resp.url
+
+
+def test_list_pages_run_a_fixed_number_of_queries(admin_client, django_assert_max_num_queries):
+    from ispgest.catalog.models import City, Neighbourhood, Region
+
+    region = Region.objects.create(name="Córdoba")
+    for i in range(3):
+        Neighbourhood.objects.create(
+            name=f"Barrio {i}", city=City.objects.create(name=f"Ciudad {i}", region=region)
+        )
+    url = reverse("catalog:neighbourhood_list")
+    admin_client.get(url)  # warm the session and permission caches
+    with django_assert_max_num_queries(12) as few:
+        admin_client.get(url)
+    for i in range(3, 40):
+        Neighbourhood.objects.create(
+            name=f"Barrio {i}", city=City.objects.create(name=f"Ciudad {i}", region=region)
+        )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        admin_client.get(url)

@@ -232,6 +232,16 @@ class _Writer:
         except DatabaseError:
             pass
 
+    def vacuum_analyze(self, *models) -> None:
+        """Fresh planner statistics and visibility map after a bulk load: counts and
+        filtered pages on a million rows go from ~0.5 s to tens of ms."""
+        if not self.pg:
+            return
+        verb = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
+        with connection.cursor() as cursor:
+            for model in models:
+                cursor.execute(f"{verb} {model._meta.db_table}")
+
     def reset_sequences(self, *models) -> None:
         if not self.pg:
             return
@@ -495,6 +505,14 @@ def generate(ctx) -> None:
         counts["equipment"] += len(equipment)
         counts["packages"] += len(pkgs)
     writer.reset_sequences(
+        Contract,
+        PlanAssignment,
+        ContractStatusChange,
+        Equipment,
+        PackageAssignment,
+        PackageAssignmentLine,
+    )
+    writer.vacuum_analyze(
         Contract,
         PlanAssignment,
         ContractStatusChange,

@@ -191,3 +191,27 @@ def test_every_api_get_refuses_a_user_without_role_and_requests_without_token(cl
         if anonymous.status_code != 401 or with_token.status_code != 403:
             wrong.append((name, url, anonymous.status_code, with_token.status_code))
     assert wrong == []
+
+
+def test_the_walk_notices_an_unprotected_view():
+    """The checks above can fail: a bare view or a plain class view declares nothing."""
+    from django.views.generic import TemplateView
+
+    from ispgest.accounts.decorators import staff_required
+
+    def bare(request):
+        return None
+
+    class Plain(TemplateView):
+        pass
+
+    class Guarded(StaffRequiredMixin, TemplateView):
+        permission_required = ("catalog.change_zone",)
+
+    assert _required(bare) is None
+    assert _required(Plain.as_view()) is None
+    assert _required(staff_required("catalog.view_zone")(bare)) == ("catalog.view_zone",)
+    assert _required(Guarded.as_view()) == ("catalog.change_zone",)
+    assert (
+        _dummy_url("configuracion/zonas/<int:pk>/editar/") == "/configuracion/zonas/999999/editar/"
+    )

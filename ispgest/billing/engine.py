@@ -67,7 +67,7 @@ from ispgest.contracts.models import (
 )
 from ispgest.core.country import get_profile
 
-CHUNK_SIZE = 2000
+CHUNK_SIZE = 5000
 
 
 def add_months(d: date, months: int) -> date:
@@ -647,6 +647,27 @@ def bump_balances(deltas: dict[int, tuple[int, Decimal, Decimal]]) -> None:
     ids = sorted(deltas)
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
+            params = [
+                ids,
+                [deltas[c][0] for c in ids],
+                [str(deltas[c][1]) for c in ids],
+                [str(deltas[c][2]) for c in ids],
+            ]
+            if all(n >= 0 and t >= 0 and w >= 0 for n, t, w in deltas.values()):
+                # The run's case (only additions): one UPSERT.
+                cur.execute(
+                    "INSERT INTO billing_clientbalance "
+                    "(client_id, unpaid_count, unpaid_total, wallet_balance, updated_at) "
+                    "SELECT cid, n, t, w, now() "
+                    "FROM unnest(%s::bigint[], %s::int[], %s::numeric[], %s::numeric[]) "
+                    "AS v(cid, n, t, w) ON CONFLICT (client_id) DO UPDATE SET "
+                    "unpaid_count = billing_clientbalance.unpaid_count + EXCLUDED.unpaid_count, "
+                    "unpaid_total = billing_clientbalance.unpaid_total + EXCLUDED.unpaid_total, "
+                    "wallet_balance = billing_clientbalance.wallet_balance "
+                    "+ EXCLUDED.wallet_balance, updated_at = now()",
+                    params,
+                )
+                return
             # Two statements: a CHECK (count >= 0) would refuse a negative delta as the
             # proposed row of an INSERT ... ON CONFLICT, before the conflict is seen.
             cur.execute(
@@ -662,12 +683,7 @@ def bump_balances(deltas: dict[int, tuple[int, Decimal, Decimal]]) -> None:
                 "wallet_balance = b.wallet_balance + v.w, updated_at = now() "
                 "FROM unnest(%s::bigint[], %s::int[], %s::numeric[], %s::numeric[]) "
                 "AS v(cid, n, t, w) WHERE b.client_id = v.cid",
-                [
-                    ids,
-                    [deltas[c][0] for c in ids],
-                    [str(deltas[c][1]) for c in ids],
-                    [str(deltas[c][2]) for c in ids],
-                ],
+                params,
             )
             return
     ClientBalance.objects.bulk_create(

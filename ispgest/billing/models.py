@@ -171,7 +171,11 @@ class Invoice(TimeStampedModel):
         _("Estado"), max_length=20, choices=InvoiceStatus.choices, default=InvoiceStatus.PENDING
     )
     client = models.ForeignKey(
-        "clients.Client", verbose_name=_("Cliente"), on_delete=models.PROTECT, related_name="+"
+        "clients.Client",
+        verbose_name=_("Cliente"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     contract = models.ForeignKey(
         "contracts.Contract",
@@ -182,13 +186,24 @@ class Invoice(TimeStampedModel):
         related_name="+",
     )
     billing_run = models.ForeignKey(
-        BillingRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="invoices"
+        BillingRun,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invoices",
+        db_index=False,
     )
-    sequence = models.ForeignKey(NumberSequence, on_delete=models.PROTECT, related_name="+")
+    # Indexed by uniq_document_number (sequence, number).
+    sequence = models.ForeignKey(
+        NumberSequence, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     number = models.PositiveBigIntegerField(_("Número"))
     number_display = models.CharField(_("Número"), max_length=40)
     billing_entity = models.ForeignKey(
-        "catalog.BillingEntity", verbose_name=_("Razón social"), on_delete=models.PROTECT
+        "catalog.BillingEntity",
+        verbose_name=_("Razón social"),
+        on_delete=models.PROTECT,
+        db_index=False,
     )
     invoice_type = models.ForeignKey(
         "catalog.InvoiceType",
@@ -196,6 +211,7 @@ class Invoice(TimeStampedModel):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
+        db_index=False,
     )
     point_of_sale = models.ForeignKey(
         "catalog.PointOfSale",
@@ -203,6 +219,7 @@ class Invoice(TimeStampedModel):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
+        db_index=False,
     )
     legal = models.BooleanField(_("Con validez legal"), default=True)
     # Snapshot of the client at issue time.
@@ -236,6 +253,7 @@ class Invoice(TimeStampedModel):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     sepa_state = models.CharField(
         _("Domiciliación"), max_length=10, choices=SepaState.choices, default="", blank=True
@@ -248,6 +266,7 @@ class Invoice(TimeStampedModel):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
 
     class Meta:
@@ -331,7 +350,12 @@ class InvoiceLine(models.Model):
     quantity = models.DecimalField(_("Cantidad"), max_digits=12, decimal_places=3)
     unit_price = models.DecimalField(_("Precio unitario"), **MONEY)
     tax = models.ForeignKey(
-        "catalog.Tax", verbose_name=_("Impuesto"), on_delete=models.PROTECT, null=True, blank=True
+        "catalog.Tax",
+        verbose_name=_("Impuesto"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_index=False,
     )
     tax_name = models.CharField(_("Impuesto"), max_length=120, blank=True)
     tax_rate = models.DecimalField(_("Alícuota (%)"), max_digits=6, decimal_places=3, default=0)

@@ -192,3 +192,23 @@ def test_contacts_and_extra_values_errors_name_the_field(api, cat):
     r = api.call("put", f"/{cid}/extra-values", {"values": {str(cat.plan_date.pk): "ayer"}})
     assert r.status_code == 422 and f"extra_{cat.plan_date.pk}" in r.json()["errors"]
     assert not Contact.objects.exists() and not ExtraFieldValue.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "country, kind, bad",
+    [
+        ("AR", "CUIT", "20-26756539-4"),
+        ("CO", "NIT", "213.123.432-2"),
+        ("EC", "CI", "1714307104"),
+        ("MX", "RFC", "GODE561231GR9"),
+        ("ES", "NIF", "12345678A"),
+    ],
+)
+def test_the_api_refuses_a_wrong_check_digit_in_each_country(
+    settings, api, cat, country, kind, bad
+):
+    settings.ISPGEST_COUNTRY = country
+    r = api.call("post", "", {"name": "Cliente", "tax_id_kind": kind, "tax_id": bad})
+    assert r.status_code == 422
+    assert "tax_id" in r.json()["errors"] and "Número tributario" in r.json()["detail"]
+    assert nothing_written()

@@ -301,3 +301,32 @@ def test_a_seller_creates_clients_for_itself_only(client, make_user, cat):
     response = client.post(reverse("clients:create"), form_post(cat, **{"fin-iban": None}))
     assert response.status_code == 302
     assert Client.objects.get().seller == cat.seller
+
+
+@pytest.mark.parametrize(
+    "country, kind, bad",
+    [
+        ("AR", "CUIT", "20-26756539-4"),
+        ("CO", "NIT", "213.123.432-2"),
+        ("EC", "RUC", "0992397536001"),
+        ("MX", "RFC", "GODE561231GR9"),
+        ("ES", "NIF", "12345678A"),
+    ],
+)
+def test_the_form_refuses_a_wrong_check_digit_in_each_country(
+    settings, admin_client, cat, country, kind, bad
+):
+    settings.ISPGEST_COUNTRY = country
+    post = {
+        "person_type": "other",
+        "name": "Cliente",
+        "tax_id_kind": kind,
+        "tax_id": bad,
+        "contacts-TOTAL_FORMS": "0",
+        "contacts-INITIAL_FORMS": "0",
+    }
+    response = admin_client.post(reverse("clients:create"), post)
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert "tax_id" in errors and errors["tax_id"][0].startswith("Número tributario")
+    assert nothing_written()

@@ -298,3 +298,15 @@ def test_the_client_page_shows_every_tab(admin_client, subscriber, make_contract
     ):
         assert title in body
     assert "https://www.openstreetmap.org/?mlat=-34.600000&amp;mlon=-58.400000" in body
+
+
+def test_the_contracts_list_searches_address_and_client_name(
+    admin_client, make_client, make_contract
+):
+    make_contract(make_client(name="José Núñez"), address="Rivadavia 300")
+    make_contract(make_client(name="Marta Gómez"), address="Colón 12")
+    url = reverse("contracts:list")
+    body = admin_client.get(url, {"q": "JOSE núñez"}).content.decode()
+    assert "Rivadavia 300" in body and "Colón 12" not in body
+    body = admin_client.get(url, {"q": "colón"}).content.decode()
+    assert "Colón 12" in body and "Rivadavia 300" not in body

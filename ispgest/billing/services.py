@@ -214,7 +214,9 @@ def document_from_package(*, actor, package_assignment, kind: str) -> Invoice:
 
 
 @transaction.atomic
-def credit_note_create(*, actor, invoice: Invoice, amount=None, reason: str) -> Invoice:
+def credit_note_create(
+    *, actor, invoice: Invoice, amount=None, reason: str, notify: bool = True
+) -> Invoice:
     """A credit note against an invoice, never larger than what remains of it.
 
     The invoice itself never changes its lines; its credited amount and state move.
@@ -308,6 +310,8 @@ def credit_note_create(*, actor, invoice: Invoice, amount=None, reason: str) -> 
         f"{invoice.number_display}: {reason}",
         obj=invoice,
     )
+    if notify:
+        _notify_invoice(note)  # the credit note's PDF goes where invoices go
     return note
 
 

@@ -205,3 +205,21 @@ def test_pdf_renders_with_entity_client_lines_and_taxes():
 
     pdf = document_pdf(inv)
     assert pdf.startswith(b"%PDF")
+
+
+def test_the_database_refuses_to_edit_ledger_rows_on_postgresql():
+    from django.db import DatabaseError, connection, transaction
+
+    client = make_client(setup_billing())
+    dep = services.wallet_deposit(actor=None, client=client, amount="5", concept="Depósito")
+    inv = manual(client, ("S", "1", "10"))
+    if connection.vendor != "postgresql":
+        with pytest.raises(ImmutableRowError):
+            dep.save()
+        return
+    for sql in (
+        f"UPDATE billing_walletmovement SET amount = 1 WHERE id = {dep.pk}",
+        f"DELETE FROM billing_invoiceline WHERE invoice_id = {inv.pk}",
+    ):
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cur:
+            cur.execute(sql)

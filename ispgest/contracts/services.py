@@ -286,6 +286,9 @@ def contract_transition(
             "La fecha efectiva no puede ser anterior a la fecha de alta del contrato.",
             field="effective_date",
         )
+    # The status is the status of today: a move is recorded when it happens, not scheduled.
+    if effective_date > _today():
+        raise DomainError("La fecha efectiva no puede ser futura.", field="effective_date")
     last = contract.status_changes.order_by("-effective_date", "-id").first()
     if last is not None and effective_date < last.effective_date:
         raise DomainError(

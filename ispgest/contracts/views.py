@@ -397,7 +397,7 @@ def package_edit(request, pk: int):
 @staff_required("contracts.add_equipment")
 def equipment_create(request, client_id: int):
     client = _client(request, client_id)
-    form = EquipmentForm(request.POST or None, client=client)
+    form = EquipmentForm(request.POST or None, client=client, initial={"technician": request.user})
     if request.method == "POST" and form.is_valid():
         try:
             services.equipment_install(actor=request.user, client=client, data=form.cleaned_data)

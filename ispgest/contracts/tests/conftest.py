@@ -54,7 +54,7 @@ def plans(db, tax):
 
 @pytest.fixture
 def make_contract(plans, admin_user):
-    def _make(client, *, plan=None, start=date(2026, 1, 1), **data) -> object:
+    def _make(client, *, plan=None, start=date(2020, 1, 1), **data) -> object:
         data.setdefault("address", "Av. Siempreviva 742")
         return services.contract_create(
             actor=admin_user,

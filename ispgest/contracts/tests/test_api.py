@@ -37,7 +37,7 @@ def test_the_done_when_flow_through_the_api(api, subscriber, plans, package, rou
         {
             "client": subscriber.pk,
             "plan": plans["30"].pk,
-            "start_date": "2026-01-01",
+            "start_date": "2020-01-01",
             "address": "Mitre 10",
             "latitude": "-31.41",
             "longitude": "-64.18",
@@ -50,7 +50,7 @@ def test_the_done_when_flow_through_the_api(api, subscriber, plans, package, rou
         {
             "client": subscriber.pk,
             "plan": plans["100"].pk,
-            "start_date": "2026-01-01",
+            "start_date": "2020-01-01",
             "address": "Sarmiento 99",
         },
     )
@@ -58,17 +58,17 @@ def test_the_done_when_flow_through_the_api(api, subscriber, plans, package, rou
     cid = first.json()["id"]
     assert first.json()["status_label"] == "Pendiente de instalación"
     assert (
-        _post(api, f"/{cid}/activate", {"effective_date": "2026-01-03"}).json()["status"]
+        _post(api, f"/{cid}/activate", {"effective_date": "2020-01-03"}).json()["status"]
         == "active"
     )
     resp = _post(
-        api, f"/{cid}/plan-assignments", {"plan": plans["300"].pk, "start_date": "2026-02-01"}
+        api, f"/{cid}/plan-assignments", {"plan": plans["300"].pk, "start_date": "2020-02-01"}
     )
     assert resp.status_code == 201 and resp.json()["plan_name"] == "Fibra 300 Mbps"
     history = api.get(f"{BASE}/{cid}/plan-assignments").json()
     assert [(a["plan_name"], a["end_date"]) for a in history] == [
         ("Fibra 300 Mbps", None),
-        ("Fibra 30 Mbps", "2026-02-01"),
+        ("Fibra 30 Mbps", "2020-02-01"),
     ]
     resp = _post(
         api,

@@ -1,6 +1,6 @@
-"""Demo billing: the last months' runs for the demo contracts, then payments in bulk.
+"""Demo billing: the last two months' runs for the demo contracts, then payments in bulk.
 
-Runs the real billing engine (its bulk path) for the last three cycle dates of every cycle
+Runs the real billing engine (its bulk path) for the last two cycle dates of every cycle
 in use, so invoices, numbering, history and balances are exactly what production makes.
 Then, per run except the latest, pays most invoices in full and some in part with set-based
 SQL (payments, allocations, numbered receipts, history rows), leaving the rest unpaid.
@@ -22,7 +22,7 @@ from ispgest.catalog.models import BillingCycle, PaymentMethod, PaymentMethodKin
 from ispgest.clients.models import Client
 
 
-def _run_dates(today, months: int = 3) -> list:
+def _run_dates(today, months: int = 2) -> list:
     days = set(
         Client.objects.filter(billing_enabled=True, billing_cycle__isnull=False)
         .values_list("billing_cycle__day_of_month", flat=True)

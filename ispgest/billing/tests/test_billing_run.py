@@ -176,7 +176,7 @@ def test_demo_generates_runs_payments_and_unpaid_invoices():
         make_contract(make_client(entity), make_plan("100"), start=date(2024, 1, 1))
     ctx = SimpleNamespace(rng=random.Random(1), data={}, log=lambda text: None)
     demo.generate(ctx)
-    assert Invoice.objects.count() == 60  # three months of 20 contracts
+    assert Invoice.objects.count() == 40  # two months of 20 contracts
     statuses = set(Invoice.objects.values_list("status", flat=True))
     assert {"paid", "partially_paid", "pending"} <= statuses
     receipts = sorted(Receipt.objects.values_list("number", flat=True))

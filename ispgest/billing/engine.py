@@ -752,8 +752,9 @@ def billing_run_execute(run: BillingRun, *, chunk_size: int = CHUNK_SIZE, notify
                 with transaction.atomic():
                     todo = _lock_and_filter(drafts, period_start)
                     issued_now = issue_drafts(todo, actor=run.created_by, run=run)
-                    if notify and issued_now.ids:
-                        ids = issued_now.ids
+                    # E-mails (a PDF each) go out in small tasks so workers share them.
+                    for start in range(0, len(issued_now.ids) if notify else 0, 200):
+                        ids = issued_now.ids[start : start + 200]
                         transaction.on_commit(lambda ids=ids: send_invoice_emails.enqueue(ids))
                 break
             except IntegrityError:

@@ -188,3 +188,20 @@ def test_demo_generates_runs_payments_and_unpaid_invoices():
     computed = compute_client_balances(ClientBalance.objects.values_list("client_id", flat=True))
     for row in ClientBalance.objects.all():
         assert (row.unpaid_count, row.unpaid_total) == computed.get(row.client_id, (0, 0))
+
+
+def test_exempt_tax_condition_gets_no_tax():
+    from ispgest.catalog.models import TaxCondition
+
+    entity = setup_billing()
+    client = make_client(
+        entity, billing_tax=tax(), condition=TaxCondition.objects.get(name="Exento")
+    )
+    make_contract(client, make_plan("1000"))
+    run()
+    inv = Invoice.objects.get()
+    assert (inv.subtotal, inv.tax_total, inv.total) == (
+        Decimal("1000.00"),
+        Decimal("0.00"),
+        Decimal("1000.00"),
+    )

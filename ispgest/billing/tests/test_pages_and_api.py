@@ -236,3 +236,38 @@ def test_renovaciones_generate_a_quote_or_delivery_note_from_a_package(
         reverse("billing:document_from_package", args=[assignment.pk, "delivery_note"])
     )
     assert Invoice.objects.filter(kind="delivery_note").count() == 1
+
+
+def test_client_panels_run_a_fixed_number_of_queries(rf, admin_user, billing_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    request = rf.get("/")
+    request.user = admin_user
+
+    def count():
+        admin_user._perm_cache = set(admin_user.get_all_permissions())
+        with CaptureQueriesContext(connection) as ctx:
+            for panel in client_panels(request, billing_client):
+                list(panel.context.values())
+        return len(ctx.captured_queries)
+
+    def add_one():
+        inv = services.document_create(
+            actor=None, client=billing_client, lines=[LineInput("S", "1", "10")], notify=False
+        )
+        services.payment_register(
+            actor=None,
+            client=billing_client,
+            method=method("cash"),
+            amount="10",
+            invoices=[inv],
+            notify=False,
+        )
+        services.wallet_deposit(actor=None, client=billing_client, amount="1", concept="x")
+
+    add_one()
+    few = count()
+    for _ in range(5):
+        add_one()
+    assert count() == few

@@ -10,7 +10,8 @@ is one query for the whole set.
 
 Then, in one transaction, chunk by chunk in id order (the lock order): read the current
 values with FOR UPDATE, one set-based UPDATE of the clients that change, and one bulk insert
-of their history rows (one row per changed client, field-level old -> new).
+of their history rows (one row per changed client, field-level old -> new). On PostgreSQL the
+trigram index entries of large updates are merged after the commit (`_defer_trigram_merge`).
 """
 
 from __future__ import annotations
@@ -253,6 +254,8 @@ def clients_mass_update(
         raise ValidationError({"__all__": ["No hay clientes seleccionados."]})
     scope = Client.objects.filter(pk__in=ids) if len(ids) <= CHUNK else targets
     cleaned_extra = validate_mass_update(scope, changes, extra)
+    if len(ids) > CHUNK:
+        _defer_trigram_merge()
 
     labels = {name: str(Client._meta.get_field(name).verbose_name) for name in changes}
     display = _display_maps(changes)
@@ -293,6 +296,30 @@ def clients_mass_update(
         if progress is not None:
             progress(min(start + CHUNK, len(ids)), len(ids))
     return MassUpdateResult(selected=len(ids), changed=changed_total)
+
+
+TRIGRAM_INDEX = "client_search_trgm"
+
+
+def _defer_trigram_merge() -> None:
+    """On PostgreSQL every updated row (non-HOT: a foreign key changes) adds its trigrams to
+    the GIN index. Let them pile up in the index's pending list for this transaction and
+    merge them right after the commit, outside the row locks, so that no later single-client
+    save pays for the merge (migration 0100 creates the index)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL gin_pending_list_limit = '512MB'")
+    transaction.on_commit(merge_trigram_pending)
+
+
+def merge_trigram_pending() -> None:
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [TRIGRAM_INDEX])
+        if cursor.fetchone()[0] is not None:
+            cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [TRIGRAM_INDEX])
 
 
 def _insert_history(per_client: dict[int, dict], actor_id, now) -> None:

@@ -110,3 +110,25 @@ def test_the_page_previews_then_applies_to_all_matching_clients(admin_client):
         "Pérez Dos",
         "Pérez Uno",
     ]
+
+
+@pytest.mark.django_db
+def test_chunked_updates_change_every_client_once(
+    admin_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    from ispgest.clients import mass_update
+
+    monkeypatch.setattr(mass_update, "CHUNK", 2)
+    collector = Collector.objects.create(name="Nuevo")
+    clients = [make(f"Cliente {i}") for i in range(5)]
+    with django_capture_on_commit_callbacks(execute=True):
+        result = clients_mass_update(
+            actor=admin_user, targets=[c.pk for c in clients], changes={"collector": collector}
+        )
+    assert (result.selected, result.changed) == (5, 5)
+    assert Client.objects.filter(collector=collector).count() == 5
+    events = ClientEvent.objects.filter(action="client.mass_updated")
+    assert sorted(e.client_id for e in events) == sorted(c.pk for c in clients)
+    assert {e.summary for e in events} == {"Actualización masiva: Recaudador"}
+    # Found by search right after (the trigram entries were merged after the commit).
+    assert Client.objects.filter(search_text__contains="cliente 3").count() == 1

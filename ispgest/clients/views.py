@@ -48,7 +48,7 @@ def _put_errors(form, exc: ValidationError, *, prefix_map: dict | None = None) -
             target = field if field in form.fields else None
             if target is None and prefix_map and field in prefix_map:
                 target = prefix_map[field]
-            form.add_error(target, text)
+            form.add_error(target, ValidationError(text, code=msg.code))
 
 
 def _tab_of_error(form: ClientForm, fin: FinancialForm, contacts, extras) -> str:

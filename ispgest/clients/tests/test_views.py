@@ -330,3 +330,31 @@ def test_the_form_refuses_a_wrong_check_digit_in_each_country(
     errors = response.context["form"].errors
     assert "tax_id" in errors and errors["tax_id"][0].startswith("Número tributario")
     assert nothing_written()
+
+
+def test_renaming_a_client_with_invoices_asks_for_confirmation_in_the_form(
+    admin_client, cat, make_client, monkeypatch
+):
+    from ispgest.clients import services
+
+    monkeypatch.setattr(services, "client_has_invoices", lambda client: True)
+    c = make_client(name="Viejo")
+    post = {
+        "person_type": "other",
+        "name": "Nuevo",
+        "seller": cat.seller.pk,
+        "contacts-TOTAL_FORMS": "0",
+        "contacts-INITIAL_FORMS": "0",
+        "send_invoice_emails": "on",
+        "send_payment_emails": "on",
+        "send_reminder_emails": "on",
+        "send_manual_emails": "on",
+    }
+    url = reverse("clients:edit", args=[c.pk])
+    html = admin_client.post(url, post).content.decode()
+    assert "renombrarlo puede generar conflictos" in html and 'name="confirm_rename"' in html
+    c.refresh_from_db()
+    assert c.name == "Viejo"
+    assert admin_client.post(url, {**post, "confirm_rename": "1"}).status_code == 302
+    c.refresh_from_db()
+    assert c.name == "Nuevo"

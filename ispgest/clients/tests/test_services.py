@@ -163,3 +163,24 @@ def test_validate_client_data_is_what_mass_updates_use(admin_user, cat):
     assert validate_client_data(c, {"zone": cat.zone.pk}) == {"zone": cat.zone}
     with pytest.raises(ValidationError):
         validate_client_data(c, {"billing_enabled": True})
+
+
+def test_a_real_invoice_makes_a_rename_need_confirmation(admin_user):
+    from ispgest.billing import services as billing
+    from ispgest.billing.tests.factories import make_client as billing_client
+    from ispgest.billing.tests.factories import setup_billing
+    from ispgest.clients.services import client_has_invoices
+
+    entity = setup_billing("AR")
+    client = billing_client(entity)
+    assert client_has_invoices(client) is False
+    billing.document_create(
+        actor=None,
+        client=client,
+        lines=[billing.LineInput("Instalación", "1", "100")],
+        notify=False,
+    )
+    assert client_has_invoices(client) is True
+    with pytest.raises(ValidationError) as exc:
+        client_update(actor=admin_user, client=client, data={"name": "Otro nombre"})
+    assert "name" in exc.value.error_dict

@@ -124,3 +124,10 @@ def test_a_deactivated_user_has_its_tokens_revoked(admin_client, make_user):
     token.refresh_from_db()
     assert not user.is_active and token.revoked_at is not None
     assert User.objects.filter(pk=user.pk).exists()  # never deleted
+
+
+@pytest.mark.django_db
+def test_pages_stay_in_spanish_for_a_browser_that_prefers_english(client):
+    response = client.get("/cuenta/entrar/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert response.status_code == 200
+    assert 'for="id_username">Usuario<' in response.content.decode()

@@ -78,6 +78,50 @@ def _digits(rng: random.Random, n: int) -> str:
     return str(rng.randrange(10 ** (n - 1), 10**n))
 
 
+# Area codes people actually dial, so demo phones look like the country's.
+_AR_AREAS = (("11", 4), ("341", 3), ("351", 3), ("261", 3), ("221", 3), ("381", 3))
+_MX_AREAS = ("55", "33", "81", "222", "442")
+
+
+def _phones(country: str, rng: random.Random) -> tuple[str, str]:
+    """A landline and a mobile number written as the country writes them."""
+    if country == "AR":
+        area, width = rng.choice(_AR_AREAS)
+        local = 8 - len(area) + 2  # AR numbers have 10 digits with the area code
+        line = _digits(rng, local)
+        cut = local - 4
+        return (
+            f"0{area} {line[:cut]}-{line[cut:]}",
+            f"+54 9 {area} {_digits(rng, cut)}-{_digits(rng, 4)}",
+        )
+    if country == "CO":
+        return (
+            f"601 {_digits(rng, 3)} {_digits(rng, 4)}",
+            f"+57 3{rng.randint(0, 2)}{rng.randint(0, 9)} {_digits(rng, 3)} {_digits(rng, 4)}",
+        )
+    if country == "EC":
+        return (
+            f"0{rng.randint(2, 7)} {_digits(rng, 3)} {_digits(rng, 4)}",
+            f"+593 9{rng.randint(5, 9)} {_digits(rng, 3)} {_digits(rng, 4)}",
+        )
+    if country == "MX":
+        area = rng.choice(_MX_AREAS)
+        rest = 10 - len(area)
+        return (
+            f"{area} {_digits(rng, rest - 4)} {_digits(rng, 4)}",
+            f"+52 {area} {_digits(rng, rest - 4)} {_digits(rng, 4)}",
+        )
+    if country == "ES":
+        return (
+            f"9{rng.randint(1, 8)}{rng.randint(0, 9)} {_digits(rng, 3)} {_digits(rng, 3)}",
+            f"+34 6{_digits(rng, 2)} {_digits(rng, 3)} {_digits(rng, 3)}",
+        )
+    return (
+        f"{_digits(rng, 3)} {_digits(rng, 4)}",
+        f"+1 {_digits(rng, 3)} {_digits(rng, 3)} {_digits(rng, 4)}",
+    )
+
+
 def _tax_id(country: str, rng: random.Random, legal: bool) -> tuple[str, str, str]:
     """(tax id kind, compact tax id, identity document)."""
     if country == "AR":
@@ -376,8 +420,7 @@ def _generate(ctx, total: int) -> None:
             email = None
             if rng.random() < 0.65:
                 email = f"{_ascii(first)}.{_ascii(surname1)}.{cid}@example.com"
-            phone = f"0{rng.randint(11, 399)} {rng.randint(400, 499)}-{rng.randint(1000, 9999)}"
-            mobile = f"+{rng.randint(10, 99)} 9 {rng.randint(11, 399)} {_digits(rng, 7)}"
+            phone, mobile = _phones(country, rng)
             row.update(
                 id=cid,
                 created_at=_ts(created),

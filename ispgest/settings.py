@@ -48,6 +48,8 @@ def _local_secret_key() -> str:
 
 DEBUG = envbool("ISPGEST_DEBUG", "False")
 SECRET_KEY = envsecret("ISPGEST_SECRET_KEY") or _local_secret_key()
+# Fernet key encrypting stored router API passwords; derived from SECRET_KEY when unset.
+ISPGEST_SECRETS_KEY = envsecret("ISPGEST_SECRETS_KEY")
 ALLOWED_HOSTS = [
     h for h in os.environ.get("ISPGEST_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
 ]

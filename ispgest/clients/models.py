@@ -271,6 +271,11 @@ class Client(TimeStampedModel):
             self.phone,
             self.mobile,
         ]
+        # Phones also as bare digits, so "45204561" finds "4520-4561" as well as the written form.
+        digits = ["".join(ch for ch in p if ch.isdigit()) for p in (self.phone, self.mobile)]
+        parts.extend(
+            d for d, p in zip(digits, (self.phone, self.mobile), strict=True) if d and d != p
+        )
         self.search_text = " ".join(fold(p) for p in parts if p)
 
 

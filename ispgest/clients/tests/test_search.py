@@ -170,3 +170,12 @@ def test_a_malformed_cursor_falls_back_to_the_first_page_with_a_message(admin_cl
     assert response.status_code == 200
     assert "cursor de paginación no es válido" in response.content.decode()
     assert "Uno" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_quick_search_finds_a_phone_typed_without_separators(admin_user):
+    target = make("Elena Paz", mobile="+54 9 11 4520-4561")
+    make("Otro Cliente", mobile="+54 9 11 4520-9999")
+    assert names(run(admin_user, q="45204561")) == [target.name]
+    assert names(run(admin_user, q="4520-4561")) == [target.name]
+    assert names(run(admin_user, q="5491145204561")) == [target.name]

@@ -97,6 +97,11 @@ class Client(TimeStampedModel):
     )
     send_manual_emails = models.BooleanField(_("Enviar notificaciones manuales"), default=True)
 
+    # Catalog links that are few-valued at scale (a handful of regions, entities, tax
+    # conditions...) carry no index of their own: an index matching a fifth of a million rows
+    # serves no query, while every index slows each write of the client row (mass update).
+    # Zone, seller, collector and neighbourhood keep theirs (scoping and selective filters).
+
     # Contacto
     phone = models.CharField(_("Teléfono fijo"), max_length=40, blank=True)
     mobile = models.CharField(_("Teléfono celular"), max_length=40, blank=True)
@@ -106,9 +111,15 @@ class Client(TimeStampedModel):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
+        db_index=False,
     )
     city = models.ForeignKey(
-        "catalog.City", verbose_name=_("Ciudad"), on_delete=models.PROTECT, null=True, blank=True
+        "catalog.City",
+        verbose_name=_("Ciudad"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_index=False,
     )
     neighbourhood = models.ForeignKey(
         "catalog.Neighbourhood",
@@ -153,6 +164,7 @@ class Client(TimeStampedModel):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
+        db_index=False,
     )
     tax_condition = models.ForeignKey(
         "catalog.TaxCondition",
@@ -160,6 +172,7 @@ class Client(TimeStampedModel):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
+        db_index=False,
     )
     invoice_type = models.ForeignKey(
         "catalog.InvoiceType",
@@ -167,9 +180,15 @@ class Client(TimeStampedModel):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
+        db_index=False,
     )
     billing_tax = models.ForeignKey(
-        "catalog.Tax", verbose_name=_("Impuesto"), on_delete=models.PROTECT, null=True, blank=True
+        "catalog.Tax",
+        verbose_name=_("Impuesto"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_index=False,
     )
     billing_cycle = models.ForeignKey(
         "catalog.BillingCycle",
@@ -177,6 +196,7 @@ class Client(TimeStampedModel):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
+        db_index=False,
     )
     tax_id_kind = models.CharField(_("Tipo de número tributario"), max_length=10, blank=True)
     tax_id = models.CharField(_("Número tributario"), max_length=20, blank=True)
@@ -188,6 +208,7 @@ class Client(TimeStampedModel):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
+        db_index=False,
     )
 
     # Datos operadora: free text about the ISP's own systems for this client.

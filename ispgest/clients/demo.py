@@ -25,6 +25,7 @@ from stdnum.ec import ci as ec_ci
 from stdnum.es import ccc, dni
 from stdnum.mx import rfc
 
+from ispgest.clients import searchsync
 from ispgest.clients.models import BankMandate, Client, ClientEvent, Contact, GatewayAccount
 
 FIRST_NAMES = (
@@ -282,7 +283,7 @@ class _BulkLoad:
     switch them off (the ids written come from existing rows). Everything happens in the
     caller's transaction, so a failure rolls the indexes back too. Unique indexes stay."""
 
-    TABLES = ("clients_client", "clients_clientevent", "clients_contact")
+    TABLES = ("clients_client", "clients_clientevent", "clients_contact", searchsync.TABLE)
 
     def __init__(self, total: int):
         self.enabled = False
@@ -320,6 +321,8 @@ class _BulkLoad:
             return False
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL session_replication_role = DEFAULT")
+            # The search copy's triggers were off with the rest (clients/searchsync.py).
+            cursor.execute(searchsync.SYNC_MISSING_SQL)
             for _name, sql in self.indexes:
                 cursor.execute(sql)
             for table in self.TABLES:

@@ -26,6 +26,7 @@ from django.db import connection, models, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from ispgest.clients import searchsync
 from ispgest.clients.models import BankMandate, Client, ClientEvent, EventKind, ExtraFieldValue
 from ispgest.clients.validation import validate_client_data, validate_extra_values
 from ispgest.core.country import clean_tax_id, get_profile
@@ -88,7 +89,7 @@ def _display_maps(changes: dict[str, Any]) -> dict[str, dict]:
             maps[name] = {obj.pk: str(obj) for obj in model._default_manager.all()}
             maps[name][None] = ""
         elif name == "status":
-            maps[name] = dict(Client.Status.choices)
+            maps[name] = {value: str(label) for value, label in Client.Status.choices}
         else:
             maps[name] = {True: "Sí", False: "No"}
     return maps
@@ -254,7 +255,8 @@ def clients_mass_update(
         raise ValidationError({"__all__": ["No hay clientes seleccionados."]})
     scope = Client.objects.filter(pk__in=ids) if len(ids) <= CHUNK else targets
     cleaned_extra = validate_mass_update(scope, changes, extra)
-    if len(ids) > CHUNK:
+    if len(ids) > CHUNK and "status" in changes:
+        # Only a status change rewrites the clients' search rows (and their trigram entries).
         _defer_trigram_merge()
 
     labels = {name: str(Client._meta.get_field(name).verbose_name) for name in changes}
@@ -298,14 +300,14 @@ def clients_mass_update(
     return MassUpdateResult(selected=len(ids), changed=changed_total)
 
 
-TRIGRAM_INDEX = "client_search_trgm"
+TRIGRAM_INDEX = searchsync.TRIGRAM_INDEX
 
 
 def _defer_trigram_merge() -> None:
-    """On PostgreSQL every updated row (non-HOT: a foreign key changes) adds its trigrams to
-    the GIN index. Let them pile up in the index's pending list for this transaction and
+    """On PostgreSQL a status change rewrites each client's search row (ClientSearch, kept by
+    triggers), which adds its trigrams to the side table's GIN index again. Let them pile up in the index's pending list for this transaction and
     merge them right after the commit, outside the row locks, so that no later single-client
-    save pays for the merge (migration 0100 creates the index)."""
+    save pays for the merge (migration 0103 creates the index)."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:

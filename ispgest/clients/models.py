@@ -300,6 +300,35 @@ class Client(TimeStampedModel):
         self.search_text = " ".join(fold(p) for p in parts if p)
 
 
+class ClientSearch(models.Model):
+    """The search copy of a client: the status and folded text that quick search reads.
+
+    One row per client, written by database triggers whenever a client row is inserted or
+    its status, sort_name or search_text change (migration 0103, both databases), so every
+    writer (services, mass update, demo loaders, raw SQL) keeps it in step. The trigram GIN
+    and the covering name index live here rather than on clients_client, so updates of other
+    client columns (a mass update of the collector) never touch them. Read-only for Python.
+    """
+
+    client = models.OneToOneField(
+        Client,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="search_row",
+    )
+    status = models.CharField(max_length=10)
+    sort_name = models.CharField(max_length=255)
+    search_text = models.TextField()
+
+    class Meta:
+        verbose_name = _("Búsqueda de cliente")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return self.sort_name
+
+
 class BankMandate(TimeStampedModel):
     """Direct-debit data ("Datos financieros" with a bank): IBAN, BIC and the SEPA mandate."""
 

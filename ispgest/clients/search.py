@@ -6,8 +6,11 @@ Quick search ("Búsqueda rápida") matches every word of the query, folded with
 `clients.models.fold()` (lower-case, accent-less, "ñ" distinct), as a substring of
 `Client.search_text` (name, trade name, e-mail, document, tax id, custom id, phones).
 
-On PostgreSQL, search_text has a GIN trigram index and the name order a covering btree
-(migration 0100). Neither plan is good for every word, and the planner cannot tell which one
+On PostgreSQL the GIN trigram index over search_text and the covering name btree live on the
+narrow side table `ClientSearch` (migration 0103, kept by triggers), not on clients_client, so
+that updates of other client columns never write them. Quick searches without other filters
+read the side table alone and then load the page's clients by id; with other filters (or a
+Vendedor's scope) they join it to clients_client. Neither plan is good for every word, and the planner cannot tell which one
 applies because it estimates `LIKE '%word%'` from the word's length, not from how common it is.
 So the search picks the plan itself, from the capped count it shows anyway:
 
@@ -34,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -52,7 +55,7 @@ from ispgest.catalog.models import (
     TaxCondition,
     Zone,
 )
-from ispgest.clients.models import Client, GatewayAccount, PersonType, fold
+from ispgest.clients.models import Client, ClientSearch, GatewayAccount, PersonType, fold
 from ispgest.clients.scoping import visible_clients
 from ispgest.core.forms import DateInput, StyledFormMixin
 
@@ -290,10 +293,53 @@ def apply_filters(qs: QuerySet[Client], data: dict) -> QuerySet[Client]:
     return qs
 
 
+def _trigram_words(words: list[str]) -> bool:
+    return bool(words) and all(len(w) >= 3 for w in words)
+
+
 def apply_quick_search(qs: QuerySet[Client], words: list[str]) -> QuerySet[Client]:
+    """Every word as a substring of the folded search text. On PostgreSQL words of 3+ letters
+    are matched on the side table's copy (ClientSearch), where the trigram index is; shorter
+    words (an ordered walk, no index) and SQLite read the client's own column."""
+    field = "search_text"
+    if connection.vendor == "postgresql" and _trigram_words(words):
+        field = "search_row__search_text"
     for word in words:
-        qs = qs.filter(search_text__contains=word)
+        qs = qs.filter(**{f"{field}__contains": word})
     return qs
+
+
+def _side_search(status: str, words: list[str]) -> QuerySet[ClientSearch]:
+    """The side table's rows with `status` (or any, for ALL) whose text has every word."""
+    side = ClientSearch.objects.all()
+    if status != StatusChoice.ALL:
+        side = side.filter(status=status)
+    for word in words:
+        side = side.filter(search_text__contains=word)
+    return side
+
+
+def _side_keys(keys: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The sort keys on the side table (its primary key is the client id), or None when the
+    order needs a column it does not have (created_at)."""
+    out = []
+    for key in keys:
+        name = key.lstrip("-")
+        if name not in ("sort_name", "id"):
+            return None
+        out.append(key.replace("id", "pk") if name == "id" else key)
+    return tuple(out)
+
+
+def _status_only(base: QuerySet[Client], data: dict) -> str | None:
+    """The status filter when `base` filters on nothing else (no advanced filter, no seller
+    scope): then the side table alone answers the quick search. None otherwise."""
+    status = data.get("status") or StatusChoice.ACTIVE
+    plain = apply_filters(Client.objects.all(), {"status": status})
+    try:
+        return status if str(base.query) == str(plain.query) else None
+    except EmptyResultSet:
+        return None
 
 
 # --- keyset pagination -------------------------------------------------------------------
@@ -415,8 +461,7 @@ def filtered_clients(user, data: dict) -> QuerySet[Client]:
 
 def capped_count(qs: QuerySet[Client], words: list[str]) -> int:
     """The number of matches, counted up to COUNT_CAP + 1 ("más de 1000")."""
-    trigram = bool(words) and all(len(w) >= 3 for w in words)
-    with _planner(_BITMAP_ONLY if trigram else ()):
+    with _planner(_BITMAP_ONLY if _trigram_words(words) else ()):
         return qs.order_by().values("pk")[: COUNT_CAP + 1].count()
 
 
@@ -438,8 +483,11 @@ def search_clients(
     words = query_words(data.get("q") or "")
     base = apply_filters(visible_clients(user), data)
     qs = apply_quick_search(base, words)
-    trigram = bool(words) and all(len(w) >= 3 for w in words)
-    if trigram and connection.vendor == "postgresql" and not before:
+    if _trigram_words(words) and connection.vendor == "postgresql" and not before:
+        side_keys = _side_keys(keys)
+        status = _status_only(base, data) if side_keys else None
+        if status is not None:
+            return _side_page(status, words, keys, side_keys, sort, after, page_size)
         return _trigram_page(base, qs, words, keys, sort, after, page_size)
     count = capped_count(qs, words) if with_count or words else -1
 
@@ -475,8 +523,59 @@ def _with_related(qs: QuerySet[Client]) -> QuerySet[Client]:
 WALK_BUDGET = 4000
 
 
+def _side_page(status, words, keys, side_keys, sort, after, page_size) -> SearchResult:
+    """PostgreSQL quick search with words of 3+ letters and no filter but the status: the
+    same two paths as `_trigram_page`, read from the side table (ClientSearch) alone, then
+    the page's clients loaded by id."""
+    names = [k.lstrip("-") for k in side_keys]
+    cursor_q = _after(side_keys, decode_cursor(after, keys)) if after else Q()
+    matches = _side_search(status, words)
+    with _planner(_BITMAP_ONLY):
+        sample = list(matches.filter(cursor_q).order_by().values_list(*names)[: COUNT_CAP + 1])
+    if after:
+        with _planner(_BITMAP_ONLY):
+            total = matches.order_by().values("pk")[: COUNT_CAP + 1].count()
+    else:
+        total = len(sample)
+    descending = keys[0].startswith("-")
+    approximate = False
+    if len(sample) <= COUNT_CAP:
+        sample.sort(reverse=descending)
+        ids = [row[-1] for row in sample[: page_size + 1]]
+    else:
+        # The ordered walk, index-only on the side table's covering (sort_name, client_id)
+        # INCLUDE (status, search_text) index.
+        with _planner(_ORDERED_WALK):
+            window = (
+                _side_search(status, [])
+                .filter(cursor_q)
+                .order_by(*side_keys)
+                .values_list("pk", "search_text")
+            )
+            ids = [pk for pk, text in window[:WALK_BUDGET] if all(word in text for word in words)][
+                : page_size + 1
+            ]
+        if len(ids) <= page_size:
+            approximate = True
+            sample.sort(reverse=descending)
+            ids = [row[-1] for row in sample[: page_size + 1]]
+    return _page_by_ids(ids, keys, sort, words, total, approximate, page_size)
+
+
+def _page_by_ids(ids, keys, sort, words, total, approximate, page_size) -> SearchResult:
+    has_more = len(ids) > page_size
+    ids = ids[:page_size]
+    by_id = {c.pk: c for c in _with_related(Client.objects.filter(pk__in=ids))}
+    rows = [by_id[i] for i in ids if i in by_id]
+    result = SearchResult(rows=rows, count=total, sort=sort, words=words, approximate=approximate)
+    if rows and has_more:
+        result.next_cursor = encode_cursor(_key_values(rows[-1], keys))
+    return result
+
+
 def _trigram_page(base, qs, words, keys, sort, after, page_size) -> SearchResult:
-    """PostgreSQL quick search with words of 3+ letters (see the module docstring)."""
+    """PostgreSQL quick search with words of 3+ letters (see the module docstring), with
+    filters on client columns: the trigram match joins the side table."""
     names = [k.lstrip("-") for k in keys]
     cursor_q = _after(keys, decode_cursor(after, keys)) if after else Q()
     # Up to COUNT_CAP + 1 matches after the cursor, found through the trigram index alone.
@@ -505,14 +604,7 @@ def _trigram_page(base, qs, words, keys, sort, after, page_size) -> SearchResult
             approximate = True
             sample.sort(reverse=descending)
             ids = [row[-1] for row in sample[: page_size + 1]]
-    has_more = len(ids) > page_size
-    ids = ids[:page_size]
-    by_id = {c.pk: c for c in _with_related(qs.model.objects.filter(pk__in=ids))}
-    rows = [by_id[i] for i in ids if i in by_id]
-    result = SearchResult(rows=rows, count=total, sort=sort, words=words, approximate=approximate)
-    if rows and has_more:
-        result.next_cursor = encode_cursor(_key_values(rows[-1], keys))
-    return result
+    return _page_by_ids(ids, keys, sort, words, total, approximate, page_size)
 
 
 def resolve_targets(user, filters: dict, ids: list[int] | None = None) -> QuerySet[Client]:

@@ -34,11 +34,13 @@ def contract_list(user, *, status: str = "", zone: str = "", plan: str = "", q: 
         qs = qs.filter(plan_id=int(plan))
     if q:
         # A UNION of two index-driven id sets (trigram indexes on the contract's address and
-        # on the client's folded search text): an OR across the join would scan every
+        # on the client's folded search text, kept on the ClientSearch side table): an OR across the join would scan every
         # contract instead (0.6 s vs 30 ms on 1.2M contracts).
         by_address = Contract.objects.filter(address__icontains=q).order_by().values("pk")
         by_client = (
-            Contract.objects.filter(client__search_text__contains=fold(q)).order_by().values("pk")
+            Contract.objects.filter(client__search_row__search_text__contains=fold(q))
+            .order_by()
+            .values("pk")
         )
         qs = qs.filter(pk__in=by_address.union(by_client))
     return qs.order_by("-id")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from ispgest.billing.models import Invoice
 from ispgest.catalog.models import BillingEntity, PaymentMethod, Tax
@@ -12,26 +13,28 @@ from ispgest.core.forms import DateInput, StyledFormMixin
 
 class BillingRunForm(StyledFormMixin, forms.Form):
     run_date = forms.DateField(
-        label="Fecha de facturación",
+        label=_("Fecha de facturación"),
         widget=DateInput(),
-        help_text="Se factura el mes que termina el día anterior, a los clientes cuyo ciclo "
-        "cae en este día.",
+        help_text=_(
+            "Se factura el mes que termina el día anterior, a los clientes cuyo ciclo "
+            "cae en este día."
+        ),
     )
 
 
 class LineForm(StyledFormMixin, forms.Form):
-    description = forms.CharField(label="Descripción", max_length=255, required=False)
+    description = forms.CharField(label=_("Descripción"), max_length=255, required=False)
     quantity = forms.DecimalField(
-        label="Cantidad", max_digits=12, decimal_places=3, required=False, initial=1
+        label=_("Cantidad"), max_digits=12, decimal_places=3, required=False, initial=1
     )
     unit_price = forms.DecimalField(
-        label="Precio unitario", max_digits=14, decimal_places=2, required=False
+        label=_("Precio unitario"), max_digits=14, decimal_places=2, required=False
     )
     tax = forms.ModelChoiceField(
-        label="Impuesto",
+        label=_("Impuesto"),
         queryset=Tax.objects.filter(active=True),
         required=False,
-        empty_label="El del cliente",
+        empty_label=_("El del cliente"),
     )
 
     def clean(self):
@@ -50,28 +53,31 @@ LineFormSet = forms.formset_factory(LineForm, extra=4, max_num=50)
 
 class DocumentForm(StyledFormMixin, forms.Form):
     kind = forms.ChoiceField(
-        label="Documento",
+        label=_("Documento"),
         choices=[
             (Invoice.Kind.INVOICE, "Factura"),
             (Invoice.Kind.QUOTE, "Presupuesto"),
             (Invoice.Kind.DELIVERY_NOTE, "Albarán"),
         ],
     )
-    issue_date = forms.DateField(label="Fecha de emisión", widget=DateInput())
+    issue_date = forms.DateField(label=_("Fecha de emisión"), widget=DateInput())
     notes = forms.CharField(
-        label="Observaciones", required=False, max_length=2000, widget=forms.Textarea({"rows": 2})
+        label=_("Observaciones"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea({"rows": 2}),
     )
 
 
 class PaymentForm(StyledFormMixin, forms.Form):
     method = forms.ModelChoiceField(
-        label="Forma de pago", queryset=PaymentMethod.objects.filter(active=True)
+        label=_("Forma de pago"), queryset=PaymentMethod.objects.filter(active=True)
     )
-    amount = forms.DecimalField(label="Importe", max_digits=14, decimal_places=2)
-    payment_date = forms.DateField(label="Fecha", widget=DateInput())
-    reference = forms.CharField(label="Referencia", max_length=120, required=False)
+    amount = forms.DecimalField(label=_("Importe"), max_digits=14, decimal_places=2)
+    payment_date = forms.DateField(label=_("Fecha"), widget=DateInput())
+    reference = forms.CharField(label=_("Referencia"), max_length=120, required=False)
     invoices = forms.ModelMultipleChoiceField(
-        label="Facturas a pagar",
+        label=_("Facturas a pagar"),
         queryset=Invoice.objects.none(),
         widget=forms.CheckboxSelectMultiple,
     )
@@ -89,9 +95,9 @@ class PaymentForm(StyledFormMixin, forms.Form):
 
 
 class WalletDepositForm(StyledFormMixin, forms.Form):
-    concept = forms.CharField(label="Concepto", max_length=200)
-    movement_date = forms.DateField(label="Fecha", widget=DateInput())
-    amount = forms.DecimalField(label="Importe", max_digits=14, decimal_places=2)
+    concept = forms.CharField(label=_("Concepto"), max_length=200)
+    movement_date = forms.DateField(label=_("Fecha"), widget=DateInput())
+    amount = forms.DecimalField(label=_("Importe"), max_digits=14, decimal_places=2)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -99,23 +105,23 @@ class WalletDepositForm(StyledFormMixin, forms.Form):
 
 
 class ReasonForm(StyledFormMixin, forms.Form):
-    reason = forms.CharField(label="Motivo", max_length=200)
+    reason = forms.CharField(label=_("Motivo"), max_length=200)
 
 
 class CreditNoteForm(StyledFormMixin, forms.Form):
     amount = forms.DecimalField(
-        label="Importe",
+        label=_("Importe"),
         max_digits=14,
         decimal_places=2,
         required=False,
-        help_text="Vacío: todo lo que queda de la factura (la anula).",
+        help_text=_("Vacío: todo lo que queda de la factura (la anula)."),
     )
-    reason = forms.CharField(label="Motivo", max_length=200)
+    reason = forms.CharField(label=_("Motivo"), max_length=200)
 
 
 class SepaForm(StyledFormMixin, forms.Form):
     billing_entity = forms.ModelChoiceField(
-        label="Razón social", queryset=BillingEntity.objects.filter(active=True)
+        label=_("Razón social"), queryset=BillingEntity.objects.filter(active=True)
     )
-    due_until = forms.DateField(label="Facturas con vencimiento hasta", widget=DateInput())
-    collection_date = forms.DateField(label="Fecha de cobro", widget=DateInput())
+    due_until = forms.DateField(label=_("Facturas con vencimiento hasta"), widget=DateInput())
+    collection_date = forms.DateField(label=_("Fecha de cobro"), widget=DateInput())

@@ -5,6 +5,8 @@ A fixed number of queries whatever the client's history: each list is sliced.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from ispgest.billing import selectors
 from ispgest.clients.panels import Panel
 from ispgest.core.country import get_profile
@@ -19,7 +21,7 @@ def client_panels(request, client) -> list[Panel]:
     panels = [
         Panel(
             key="documentos",
-            title="Documentos",
+            title=_("Documentos"),
             template="billing/panels/documents.html",
             context={
                 "documents": list(selectors.client_documents(client.pk)[:50]),
@@ -29,7 +31,7 @@ def client_panels(request, client) -> list[Panel]:
         ),
         Panel(
             key="monedero",
-            title=f"Monedero ({get_profile().format_money(balance)})",
+            title=_("Monedero (%(balance)s)") % {"balance": get_profile().format_money(balance)},
             template="billing/panels/wallet.html",
             context={
                 "balance": balance,
@@ -42,7 +44,7 @@ def client_panels(request, client) -> list[Panel]:
         panels.append(
             Panel(
                 key="pagos",
-                title="Pagos",
+                title=_("Pagos"),
                 template="billing/panels/payments.html",
                 context={"payments": list(selectors.client_payments(client.pk)[:30])},
                 order=42,
@@ -51,7 +53,7 @@ def client_panels(request, client) -> list[Panel]:
     panels.append(
         Panel(
             key="proximo-previo",
-            title="Próximo previo",
+            title=_("Próximo previo"),
             template="billing/panels/preview.html",
             context={},
             order=43,

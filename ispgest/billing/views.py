@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ispgest.accounts.decorators import staff_required
@@ -99,7 +100,7 @@ def run_start(request):
     form = BillingRunForm(request.POST or None, initial={"run_date": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         run = services.billing_run_start(actor=request.user, run_date=form.cleaned_data["run_date"])
-        messages.success(request, "Facturación periódica lanzada.")
+        messages.success(request, _("Facturación periódica lanzada."))
         return redirect("billing:run_detail", pk=run.pk)
     return render(request, "billing/run_start.html", {"form": form})
 
@@ -193,7 +194,9 @@ def credit_note_create(request, pk):
         except ValidationError as exc:
             _errors_to_messages(request, exc, form)
         else:
-            messages.success(request, f"Nota de crédito {note.number_display} emitida.")
+            messages.success(
+                request, _("Nota de crédito %(number)s emitida.") % {"number": note.number_display}
+            )
             return redirect("billing:invoice_detail", pk=note.pk)
     return render(request, "billing/credit_note_form.html", {"form": form, "doc": invoice})
 
@@ -229,7 +232,11 @@ def invoice_create(request, client_pk):
         except ValidationError as exc:
             _errors_to_messages(request, exc, form)
         else:
-            messages.success(request, f"{doc.get_kind_display()} {doc.number_display} emitida.")
+            messages.success(
+                request,
+                _("%(kind)s %(number)s emitida.")
+                % {"kind": doc.get_kind_display(), "number": doc.number_display},
+            )
             return redirect("billing:invoice_detail", pk=doc.pk)
     return render(
         request,
@@ -262,7 +269,11 @@ def payment_create(request, client_pk):
         except ValidationError as exc:
             _errors_to_messages(request, exc, form)
         else:
-            messages.success(request, f"Pago registrado. Recibo {payment.receipt.number_display}.")
+            messages.success(
+                request,
+                _("Pago registrado. Recibo %(number)s.")
+                % {"number": payment.receipt.number_display},
+            )
             return redirect(_client_url(client) + "#panel-pagos")
     return render(request, "billing/payment_form.html", {"form": form, "client": client})
 
@@ -288,7 +299,7 @@ def wallet(request, client_pk):
             except ValidationError as exc:
                 _errors_to_messages(request, exc, form)
             else:
-                messages.success(request, "Movimiento añadido al monedero.")
+                messages.success(request, _("Movimiento añadido al monedero."))
                 return redirect("billing:wallet", client_pk=client.pk)
     return render(
         request,
@@ -313,11 +324,11 @@ def wallet_reverse(request, client_pk, movement_pk):
             services.wallet_movement_reverse(
                 actor=request.user, movement=movement, reason=form.cleaned_data["reason"]
             )
-            messages.success(request, "Movimiento corregido con un movimiento inverso.")
+            messages.success(request, _("Movimiento corregido con un movimiento inverso."))
         except ValidationError as exc:
             _errors_to_messages(request, exc)
     else:
-        messages.error(request, "Indique el motivo de la corrección.")
+        messages.error(request, _("Indique el motivo de la corrección."))
     return redirect("billing:wallet", client_pk=client.pk)
 
 
@@ -357,7 +368,11 @@ def document_from_package(request, pk, kind):
     except ValidationError as exc:
         _errors_to_messages(request, exc)
         return redirect(_client_url(assignment.client))
-    messages.success(request, f"{doc.get_kind_display()} {doc.number_display} generado.")
+    messages.success(
+        request,
+        _("%(kind)s %(number)s generado.")
+        % {"kind": doc.get_kind_display(), "number": doc.number_display},
+    )
     return redirect("billing:invoice_detail", pk=doc.pk)
 
 
@@ -384,10 +399,12 @@ def sepa_new(request):
                 _errors_to_messages(request, exc, form)
             else:
                 if batch is None:
-                    messages.warning(request, "No hay adeudos que remesar.")
+                    messages.warning(request, _("No hay adeudos que remesar."))
                 else:
                     messages.success(
-                        request, f"Remesa {batch.message_id} creada con {batch.count} adeudos."
+                        request,
+                        _("Remesa %(message_id)s creada con %(count)s adeudos.")
+                        % {"message_id": batch.message_id, "count": batch.count},
                     )
                     return redirect("billing:sepa_detail", pk=batch.pk)
         else:
@@ -420,9 +437,11 @@ def sepa_return(request, item_pk):
     if form.is_valid():
         try:
             sepa_return_record(actor=request.user, item=item, reason=form.cleaned_data["reason"])
-            messages.success(request, "Devolución registrada: la factura vuelve a estar pendiente.")
+            messages.success(
+                request, _("Devolución registrada: la factura vuelve a estar pendiente.")
+            )
         except ValidationError as exc:
             _errors_to_messages(request, exc)
     else:
-        messages.error(request, "Indique el motivo de la devolución.")
+        messages.error(request, _("Indique el motivo de la devolución."))
     return redirect("billing:sepa_detail", pk=item.batch_id)

@@ -6,8 +6,10 @@ def _ensure_guards(sender, using="default", **kwargs):
     from django.db import connections
 
     from ispgest.clients.dbguards import ensure_sqlite_guards
+    from ispgest.clients.searchsync import ensure_sqlite_triggers
 
     ensure_sqlite_guards(connections[using])
+    ensure_sqlite_triggers(connections[using])
 
 
 class ClientsConfig(AppConfig):

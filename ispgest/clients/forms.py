@@ -6,6 +6,8 @@ from __future__ import annotations
 from django import forms
 from django.forms import formset_factory
 from django.urls import reverse_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from ispgest.catalog.models import (
     BillingCycle,
@@ -31,14 +33,14 @@ from ispgest.core.country import get_profile
 from ispgest.core.forms import DateInput, StyledFormMixin
 
 TABS = [
-    ("basico", "Básico"),
-    ("contacto", "Contacto"),
-    ("facturacion", "Facturación"),
-    ("financieros", "Datos financieros"),
-    ("personas", "Personas de contacto"),
-    ("otros", "Otros"),
-    ("operadora", "Datos operadora"),
-    ("historial", "Historial"),
+    ("basico", _("Básico")),
+    ("contacto", _("Contacto")),
+    ("facturacion", _("Facturación")),
+    ("financieros", _("Datos financieros")),
+    ("personas", _("Personas de contacto")),
+    ("otros", _("Otros")),
+    ("operadora", _("Datos operadora")),
+    ("historial", _("Historial")),
 ]
 TAB_FIELDS = {
     "basico": [
@@ -146,38 +148,36 @@ class ClientForm(StyledFormMixin, forms.ModelForm):
                 "hx-include": "#name-fields",
             }
         )
-        self.fields["name"].help_text = "Nombre completo del cliente."
-        self.fields[
-            "document_number"
-        ].label = f"Documento o cédula de identidad ({profile.document_label})"
-        self.fields["tax_id"].label = f"Número tributario ({profile.tax_id_label})"
-        self.fields[
-            "tax_id"
-        ].help_text = (
+        self.fields["name"].help_text = _("Nombre completo del cliente.")
+        self.fields["document_number"].label = _(
+            "Documento o cédula de identidad (%(document_label)s)"
+        ) % {"document_label": profile.document_label}
+        self.fields["tax_id"].label = _("Número tributario (%(tax_id_label)s)") % {
+            "tax_id_label": profile.tax_id_label
+        }
+        self.fields["tax_id"].help_text = _(
             "Obligatorio si factura con una razón social legal; se valida el dígito verificador."
         )
         self.fields["tax_id_kind"] = forms.ChoiceField(
-            label="Tipo de número tributario",
+            label=_("Tipo de número tributario"),
             required=False,
             choices=[(k.code, k.label) for k in profile.tax_id_kinds],
         )
-        self.fields["notes"].help_text = f"Máximo {NOTES_MAX_LENGTH:,} caracteres.".replace(
-            ",", "."
-        )
-        self.fields[
-            "notify_emails"
-        ].help_text = (
+        self.fields["notes"].help_text = _("Máximo %(count)s caracteres.") % {
+            "count": f"{NOTES_MAX_LENGTH:,}".replace(",", ".")
+        }
+        self.fields["notify_emails"].help_text = _(
             "Reciben también las facturas (no los pagos). Separe las direcciones con comas."
         )
-        self.fields["email"].help_text = (
+        self.fields["email"].help_text = _(
             "Para el portal de clientes y todas las notificaciones. Único entre los clientes; "
             "sin e-mail el cliente no recibe correos."
         )
-        self.fields["address"].help_text = "Esta dirección sólo figurará en las facturas."
-        self.fields["billing_cycle"].help_text = (
-            "Vacío: el ciclo por defecto. " + BILLING_CYCLE_WARNING
+        self.fields["address"].help_text = _("Esta dirección sólo figurará en las facturas.")
+        self.fields["billing_cycle"].help_text = _("Vacío: el ciclo por defecto. ") + gettext(
+            BILLING_CYCLE_WARNING
         )
-        self.fields["billing_cycle"].empty_label = "Ciclo por defecto"
+        self.fields["billing_cycle"].empty_label = _("Ciclo por defecto")
         if self.instance.pk and self.instance.notify_emails:
             self.initial["notify_emails"] = ", ".join(self.instance.notify_email_list)
         for name in ("custom_id", "email"):
@@ -218,25 +218,27 @@ class ClientForm(StyledFormMixin, forms.ModelForm):
 
 class FinancialForm(StyledFormMixin, forms.Form):
     payment_method = forms.ModelChoiceField(
-        label="Forma de pago", queryset=PaymentMethod.objects.none(), required=False
+        label=_("Forma de pago"), queryset=PaymentMethod.objects.none(), required=False
     )
-    account_holder = forms.CharField(label="Titular de la cuenta", max_length=140, required=False)
+    account_holder = forms.CharField(
+        label=_("Titular de la cuenta"), max_length=140, required=False
+    )
     iban = forms.CharField(label="IBAN", max_length=50, required=False)
     bic = forms.CharField(label="BIC", max_length=20, required=False)
     bank_name = forms.CharField(
-        label="Entidad bancaria",
+        label=_("Entidad bancaria"),
         max_length=120,
         required=False,
-        help_text="No es obligatoria: no afecta a la generación de la remesa SEPA (Q19).",
+        help_text=_("No es obligatoria: no afecta a la generación de la remesa SEPA (Q19)."),
     )
     mandate_reference = forms.CharField(
-        label="Referencia del mandato SEPA",
+        label=_("Referencia del mandato SEPA"),
         max_length=35,
         required=False,
-        help_text="Única por mandato. Si la deja vacía se genera una.",
+        help_text=_("Única por mandato. Si la deja vacía se genera una."),
     )
     signed_on = forms.DateField(
-        label="Fecha de firma del mandato", required=False, widget=DateInput()
+        label=_("Fecha de firma del mandato"), required=False, widget=DateInput()
     )
 
     MANDATE_FIELDS = (
@@ -258,7 +260,7 @@ class FinancialForm(StyledFormMixin, forms.Form):
             existing = {a.gateway_id: a.reference for a in client.gateway_accounts.all()}
         for gw in self.gateways:
             self.fields[f"gw_{gw.pk}"] = forms.CharField(
-                label=f"Código en la pasarela {gw.name}",
+                label=_("Código en la pasarela %(name)s") % {"name": gw.name},
                 max_length=80,
                 required=False,
                 initial=existing.get(gw.pk, ""),
@@ -286,16 +288,16 @@ class FinancialForm(StyledFormMixin, forms.Form):
 
 class ContactForm(StyledFormMixin, forms.Form):
     contact_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    name = forms.CharField(label="Nombre", max_length=140, required=False)
-    role = forms.ChoiceField(label="Cargo", choices=Contact.Role.choices, initial="other")
-    phone = forms.CharField(label="Teléfono", max_length=40, required=False)
+    name = forms.CharField(label=_("Nombre"), max_length=140, required=False)
+    role = forms.ChoiceField(label=_("Cargo"), choices=Contact.Role.choices, initial="other")
+    phone = forms.CharField(label=_("Teléfono"), max_length=40, required=False)
     email = forms.CharField(
-        label="E-mail", max_length=254, required=False, widget=forms.EmailInput()
+        label=_("E-mail"), max_length=254, required=False, widget=forms.EmailInput()
     )
     comment = forms.CharField(
-        label="Comentario", max_length=2000, required=False, widget=forms.Textarea({"rows": 2})
+        label=_("Comentario"), max_length=2000, required=False, widget=forms.Textarea({"rows": 2})
     )
-    remove = forms.BooleanField(label="Quitar", required=False)
+    remove = forms.BooleanField(label=_("Quitar"), required=False)
 
     def is_blank(self) -> bool:
         cd = self.cleaned_data
@@ -337,7 +339,7 @@ class ExtraValuesForm(StyledFormMixin, forms.Form):
             field.required = False
             field.initial = initial
             if extra.required:
-                field.help_text = "Obligatorio."
+                field.help_text = _("Obligatorio.")
             field.widget.attrs["class"] = (
                 "form-select" if isinstance(field, forms.ChoiceField) else "form-control"
             )
@@ -356,15 +358,17 @@ class ExtraValuesForm(StyledFormMixin, forms.Form):
 
 
 class ManualEventForm(StyledFormMixin, forms.Form):
-    entry_type = forms.ChoiceField(label="Tipo de actuación", choices=ManualEntryType.choices)
-    occurred_on = forms.DateField(label="Fecha", required=False, widget=DateInput())
+    entry_type = forms.ChoiceField(label=_("Tipo de actuación"), choices=ManualEntryType.choices)
+    occurred_on = forms.DateField(label=_("Fecha"), required=False, widget=DateInput())
     summary = forms.CharField(
-        label="Descripción", max_length=4000, widget=forms.Textarea({"rows": 3})
+        label=_("Descripción"), max_length=4000, widget=forms.Textarea({"rows": 3})
     )
 
 
 class ClientMessageForm(StyledFormMixin, forms.Form):
     """ "Enviar Email" from the client's Correo tab."""
 
-    subject = forms.CharField(label="Asunto", max_length=200)
-    body = forms.CharField(label="Mensaje", max_length=20_000, widget=forms.Textarea({"rows": 6}))
+    subject = forms.CharField(label=_("Asunto"), max_length=200)
+    body = forms.CharField(
+        label=_("Mensaje"), max_length=20_000, widget=forms.Textarea({"rows": 6})
+    )

@@ -58,3 +58,14 @@ SQLITE_REVERSE = [
     "DROP TRIGGER IF EXISTS clients_client_search_upd",
     "DROP TRIGGER IF EXISTS clients_client_search_ins",
 ]
+
+
+def ensure_sqlite_triggers(connection) -> None:
+    """Re-create the SQLite triggers (and fill missing rows) after every migrate: SQLite drops
+    a table's triggers when a migration rebuilds the table."""
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        for sql in SQLITE_FORWARD:
+            cursor.execute(sql)
+        cursor.execute(SYNC_MISSING_SQL)

@@ -13,6 +13,7 @@ from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from stdnum import bic as std_bic
 from stdnum import iban as std_iban
 from stdnum.exceptions import ValidationError as StdnumError
@@ -37,12 +38,12 @@ from ispgest.clients.validation import (
 )
 from ispgest.core.exceptions import DomainError
 
-BILLING_CYCLE_WARNING = (
+BILLING_CYCLE_WARNING = gettext_noop(
     "Si cambia el ciclo a un cliente, después no podrá filtrar a los mismos por día de "
     "facturación. Por esto recomendamos no modificar el ciclo de facturación individual a "
     "los clientes."
 )
-RENAME_WARNING = (
+RENAME_WARNING = gettext_noop(
     "Este cliente ya tiene facturas: renombrarlo puede generar conflictos con la facturación. "
     "Confirme el cambio de nombre para guardarlo."
 )

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from ispgest.accounts.decorators import staff_required
@@ -207,10 +208,15 @@ def _record_form(request, client: Client | None):
                 if saved.billing_cycle_id != old_cycle and services.is_non_default_cycle(
                     saved.billing_cycle
                 ):
-                    messages.warning(request, BILLING_CYCLE_WARNING)
+                    messages.warning(request, _(BILLING_CYCLE_WARNING))
                 messages.success(
                     request,
-                    f"Cliente «{saved.name}» {'creado' if creating else 'guardado'}.",
+                    (
+                        _("Cliente «%(name)s» creado.")
+                        if creating
+                        else _("Cliente «%(name)s» guardado.")
+                    )
+                    % {"name": saved.name},
                 )
                 return redirect("clients:detail", pk=saved.pk)
             needs_rename_confirm = any(
@@ -237,8 +243,8 @@ def _record_form(request, client: Client | None):
             "mandate": mandate,
             "history": history,
             "needs_rename_confirm": needs_rename_confirm,
-            "rename_warning": RENAME_WARNING,
-            "cycle_warning": BILLING_CYCLE_WARNING,
+            "rename_warning": _(RENAME_WARNING),
+            "cycle_warning": _(BILLING_CYCLE_WARNING),
         },
     )
 
@@ -296,7 +302,9 @@ def client_deactivate(request, pk: int):
     client = client_for_user(request.user, pk)
     try:
         services.client_deactivate(actor=request.user, client=client)
-        messages.success(request, f"Cliente «{client.name}» desactivado (no se borra).")
+        messages.success(
+            request, _("Cliente «%(name)s» desactivado (no se borra).") % {"name": client.name}
+        )
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     return redirect("clients:detail", pk=client.pk)
@@ -308,7 +316,7 @@ def client_reactivate(request, pk: int):
     client = client_for_user(request.user, pk)
     try:
         services.client_reactivate(actor=request.user, client=client)
-        messages.success(request, f"Cliente «{client.name}» reactivado.")
+        messages.success(request, _("Cliente «%(name)s» reactivado.") % {"name": client.name})
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     return redirect("clients:detail", pk=client.pk)
@@ -322,7 +330,7 @@ def event_create(request, pk: int):
     if form.is_valid():
         try:
             services.client_event_create(actor=request.user, client=client, data=form.cleaned_data)
-            messages.success(request, "Movimiento añadido al historial.")
+            messages.success(request, _("Movimiento añadido al historial."))
             return redirect(reverse("clients:detail", args=[client.pk]) + "#historial")
         except ValidationError as exc:
             _put_errors(form, exc)
@@ -349,7 +357,7 @@ def event_edit(request, pk: int, event_id: int):
                 services.client_event_update(
                     actor=request.user, event=event, data=form.cleaned_data
                 )
-                messages.success(request, "Movimiento del historial modificado.")
+                messages.success(request, _("Movimiento del historial modificado."))
                 return redirect(reverse("clients:detail", args=[client.pk]) + "#historial")
             except ValidationError as exc:
                 _put_errors(form, exc)
@@ -371,7 +379,7 @@ def event_edit(request, pk: int, event_id: int):
 def event_delete(request, pk: int, event_id: int):
     client, event = _manual_event(request, pk, event_id)
     services.client_event_delete(actor=request.user, event=event)
-    messages.success(request, "Movimiento del historial borrado.")
+    messages.success(request, _("Movimiento del historial borrado."))
     return redirect(reverse("clients:detail", args=[client.pk]) + "#historial")
 
 
@@ -391,9 +399,9 @@ def client_send_email(request, pk: int):
                 subject=form.cleaned_data["subject"],
                 body=form.cleaned_data["body"],
             )
-            messages.success(request, "Correo en cola de envío.")
+            messages.success(request, _("Correo en cola de envío."))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
     else:
-        messages.error(request, "Complete el asunto y el mensaje.")
+        messages.error(request, _("Complete el asunto y el mensaje."))
     return redirect(reverse("clients:detail", args=[client.pk]) + "#panel-correo")

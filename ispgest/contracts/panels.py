@@ -4,6 +4,7 @@ Equipamiento, Renovaciones and Contratos firmados. Each runs a fixed number of q
 from __future__ import annotations
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
 
 from ispgest.clients.panels import Panel
 from ispgest.contracts import selectors
@@ -38,7 +39,8 @@ def client_panels(request, client) -> list[Panel]:
         panels.append(
             _panel(
                 key="contratos",
-                title=f"Contratos ({sum(c.status != ContractStatus.CANCELLED for c in contracts)})",
+                title=_("Contratos (%(count)s)")
+                % {"count": sum(c.status != ContractStatus.CANCELLED for c in contracts)},
                 template="contracts/panels/contracts.html",
                 context={"client": client, "contracts": contracts},
                 order=20,
@@ -52,7 +54,7 @@ def client_panels(request, client) -> list[Panel]:
         panels.append(
             _panel(
                 key="tarifas",
-                title="Asignación de tarifas",
+                title=_("Asignación de tarifas"),
                 template="contracts/panels/plans.html",
                 context={
                     "client": client,
@@ -74,7 +76,7 @@ def client_panels(request, client) -> list[Panel]:
         panels.append(
             _panel(
                 key="equipamiento",
-                title="Equipamiento",
+                title=_("Equipamiento"),
                 template="contracts/panels/equipment.html",
                 context={"client": client, "equipment": equipment},
                 order=22,
@@ -87,7 +89,7 @@ def client_panels(request, client) -> list[Panel]:
         panels.append(
             _panel(
                 key="renovaciones",
-                title="Renovaciones",
+                title=_("Renovaciones"),
                 template="contracts/panels/renewals.html",
                 context={
                     "client": client,
@@ -114,7 +116,7 @@ def client_panels(request, client) -> list[Panel]:
         panels.append(
             _panel(
                 key="contratos-firmados",
-                title="Contratos firmados",
+                title=_("Contratos firmados"),
                 template="contracts/panels/documents.html",
                 context={"client": client, "documents": documents, "upload_form": form},
                 order=24,

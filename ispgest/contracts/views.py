@@ -11,6 +11,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ispgest.accounts.decorators import staff_required
@@ -128,7 +129,7 @@ def contract_create(request, client_id: int):
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, f"Contrato #{contract.pk} creado.")
+            messages.success(request, _("Contrato #%(id)s creado.") % {"id": contract.pk})
             return redirect(client_url(client.pk, "contratos"))
     return render(
         request,
@@ -152,7 +153,7 @@ def contract_edit(request, pk: int):
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, f"Contrato #{contract.pk} guardado.")
+            messages.success(request, _("Contrato #%(id)s guardado.") % {"id": contract.pk})
             return redirect("contracts:detail", pk=contract.pk)
     return render(
         request,
@@ -214,7 +215,7 @@ def contract_transition(request, pk: int):
     contract = _scoped(request, Contract.objects.all(), pk)
     form = TransitionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Datos no válidos para el cambio de estado.")
+        messages.error(request, _("Datos no válidos para el cambio de estado."))
         return redirect("contracts:detail", pk=pk)
     to_status = form.cleaned_data["to_status"]
     if not can_transition(request.user, contract, to_status):
@@ -232,7 +233,8 @@ def contract_transition(request, pk: int):
     else:
         messages.success(
             request,
-            f"Contrato #{pk}: estado «{ContractStatus(to_status).label}».",
+            _("Contrato #%(id)s: estado «%(label)s».")
+            % {"id": pk, "label": ContractStatus(to_status).label},
         )
     return redirect("contracts:detail", pk=pk)
 
@@ -250,7 +252,9 @@ def _assign(request, contract: Contract, form: PlanAssignForm) -> bool:
         _error_message(request, exc)
         return False
     messages.success(
-        request, f"Contrato #{contract.pk}: tarifa «{form.cleaned_data['plan'].name}» asignada."
+        request,
+        _("Contrato #%(id)s: tarifa «%(plan)s» asignada.")
+        % {"id": contract.pk, "plan": form.cleaned_data["plan"].name},
     )
     return True
 
@@ -317,7 +321,7 @@ def _plan_form(request, plan: Plan | None):
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, f"Tarifa «{plan.name}» guardada.")
+            messages.success(request, _("Tarifa «%(name)s» guardada.") % {"name": plan.name})
             return redirect("contracts:plan_list")
     return render(request, "contracts/plan_form.html", {"form": form, "plan": plan})
 
@@ -337,7 +341,7 @@ def plan_edit(request, pk: int):
 def plan_deactivate(request, pk: int):
     plan = get_object_or_404(Plan, pk=pk)
     services.plan_deactivate(actor=request.user, plan=plan)
-    messages.success(request, f"Tarifa «{plan.name}» dada de baja.")
+    messages.success(request, _("Tarifa «%(name)s» dada de baja.") % {"name": plan.name})
     return redirect("contracts:plan_list")
 
 
@@ -371,7 +375,7 @@ def _package_form(request, package: RenewablePackage | None):
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, f"Paquete «{package.name}» guardado.")
+            messages.success(request, _("Paquete «%(name)s» guardado.") % {"name": package.name})
             return redirect("contracts:package_list")
     return render(
         request,
@@ -404,7 +408,7 @@ def equipment_create(request, client_id: int):
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, "Equipo instalado.")
+            messages.success(request, _("Equipo instalado."))
             return redirect(client_url(client.pk, "equipamiento"))
     return render(
         request,
@@ -432,7 +436,7 @@ def equipment_edit(request, pk: int):
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, "Equipo guardado.")
+            messages.success(request, _("Equipo guardado."))
             return redirect(client_url(equipment.client_id, "equipamiento"))
     return render(
         request,
@@ -463,7 +467,7 @@ def equipment_status(request, pk: int):
             _error_message(request, exc)
         else:
             label = Equipment.Status(form.cleaned_data["to_status"]).label
-            messages.success(request, f"Equipo: estado «{label}».")
+            messages.success(request, _("Equipo: estado «%(label)s».") % {"label": label})
     else:
         _form_errors_to_messages(request, form)
     return redirect(client_url(equipment.client_id, "equipamiento"))
@@ -513,7 +517,9 @@ def package_assign(request, client_id: int):
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, f"Paquete «{data['package'].name}» asignado.")
+            messages.success(
+                request, _("Paquete «%(name)s» asignado.") % {"name": data["package"].name}
+            )
             return redirect(client_url(client.pk, "renovaciones"))
     return render(
         request,
@@ -555,7 +561,7 @@ def package_assignment_configure(request, pk: int):
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, "Paquete configurado.")
+            messages.success(request, _("Paquete configurado."))
             return redirect(client_url(assignment.client_id, "renovaciones"))
     return render(
         request,
@@ -584,7 +590,7 @@ def package_assignment_edit(request, pk: int):
         except ValidationError as exc:
             error = " ".join(exc.messages)
         else:
-            messages.success(request, "Líneas del paquete guardadas.")
+            messages.success(request, _("Líneas del paquete guardadas."))
             return redirect(client_url(assignment.client_id, "renovaciones"))
     return render(
         request,
@@ -608,7 +614,10 @@ def package_assignment_remove(request, pk: int):
     except ValidationError as exc:
         _error_message(request, exc)
     else:
-        messages.success(request, f"Asignación del paquete «{assignment.package.name}» eliminada.")
+        messages.success(
+            request,
+            _("Asignación del paquete «%(name)s» eliminada.") % {"name": assignment.package.name},
+        )
     return redirect(client_url(assignment.client_id, "renovaciones"))
 
 
@@ -656,9 +665,11 @@ def document_upload(request, client_id: int):
             )
         except ValidationError as exc:
             for message in exc.messages:
-                messages.error(request, f"Archivo del contrato firmado: {message}")
+                messages.error(
+                    request, _("Archivo del contrato firmado: %(message)s") % {"message": message}
+                )
         else:
-            messages.success(request, "Contrato firmado guardado.")
+            messages.success(request, _("Contrato firmado guardado."))
     else:
         _form_errors_to_messages(request, form)
     return redirect(client_url(client.pk, "contratos-firmados"))

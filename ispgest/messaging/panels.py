@@ -5,6 +5,8 @@ Two queries whatever the size of the log: the last messages (capped) and their c
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from ispgest.clients.notifications import manual_recipients
 from ispgest.clients.panels import Panel
 
@@ -25,7 +27,7 @@ def client_panels(request, client) -> list[Panel]:
     return [
         Panel(
             key="correo",
-            title="Correo",
+            title=_("Correo"),
             template="clients/_mail_panel.html",
             context={
                 "mail_log": messages,

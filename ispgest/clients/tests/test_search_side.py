@@ -100,3 +100,26 @@ def test_common_words_page_through_every_match_in_order(admin_user, make_user, m
     mine = [n for n in expected if int(n.split()[1]) % 2]
     assert pages(user, {"q": "cliente", "sort": sort}, page_size=7) == mine
     assert pages(admin_user, {"q": "baja", "status": "inactive", "sort": sort}) == ["Cliente baja"]
+
+
+@pytest.mark.django_db
+def test_triggers_survive_a_migration_that_rebuilds_the_table():
+    """SQLite drops a table's triggers when a migration rebuilds it; post_migrate restores them
+    and fills the side rows written meanwhile (PostgreSQL keeps them across ALTER TABLE)."""
+    from django.apps import apps
+
+    from ispgest.clients.apps import _ensure_guards
+    from ispgest.clients.searchsync import SQLITE_REVERSE
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            for sql in SQLITE_REVERSE:
+                cursor.execute(sql)  # what a table rebuild does to them
+        orphan = make("Sin Copia")
+        assert not ClientSearch.objects.filter(pk=orphan.pk).exists()
+    else:
+        orphan = make("Sin Copia")
+    _ensure_guards(apps.get_app_config("clients"), using="default")
+    assert side_of(orphan) == row_of(orphan)
+    later = make("Después")
+    assert side_of(later) == row_of(later)

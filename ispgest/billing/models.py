@@ -33,6 +33,25 @@ class ImmutableRowError(Exception):
     """Ledger rows are never edited or deleted: corrections are reversing rows."""
 
 
+class ImmutableRow(models.Model):
+    """A ledger row: inserted once, then never saved again nor deleted (PostgreSQL triggers
+    refuse it too). Subclasses word the refusals."""
+
+    edit_refusal = "Este movimiento no se modifica."
+    delete_refusal = "Este movimiento no se borra."
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk and not kwargs.get("force_insert"):
+            raise ImmutableRowError(self.edit_refusal)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRowError(self.delete_refusal)
+
+
 class DocumentKind(models.TextChoices):
     INVOICE = "invoice", _("Factura")
     CREDIT_NOTE = "credit_note", _("Nota de crédito")
@@ -378,12 +397,15 @@ class InvoiceLine(models.Model):
         return self.description
 
 
-class Payment(TimeStampedModel):
+class Payment(ImmutableRow, TimeStampedModel):
     """Money received from a client, allocated to one or more documents.
 
     A reversal (e.g. a returned direct debit) is another Payment with a negative amount that
     points at the one it reverses; payments are never edited.
     """
+
+    edit_refusal = "Un pago registrado no se modifica: se revierte."
+    delete_refusal = "Un pago registrado no se borra: se revierte."
 
     client = models.ForeignKey(
         "clients.Client", verbose_name=_("Cliente"), on_delete=models.PROTECT, related_name="+"
@@ -418,14 +440,6 @@ class Payment(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Pago #{self.pk} · {self.amount}"
-
-    def save(self, *args, **kwargs):
-        if self.pk and not kwargs.get("force_insert"):
-            raise ImmutableRowError("Un pago registrado no se modifica: se revierte.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ImmutableRowError("Un pago registrado no se borra: se revierte.")
 
 
 class PaymentAllocation(models.Model):
@@ -484,7 +498,10 @@ class Wallet(models.Model):
         return f"Monedero de {self.client_id}: {self.balance}"
 
 
-class WalletMovement(models.Model):
+class WalletMovement(ImmutableRow):
+    edit_refusal = "Los movimientos del monedero no se modifican."
+    delete_refusal = "Los movimientos del monedero no se borran."
+
     class Kind(models.TextChoices):
         DEPOSIT = "deposit", _("Depósito")
         PAYMENT = "payment", _("Pago")
@@ -525,14 +542,6 @@ class WalletMovement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.concept}: {self.amount}"
-
-    def save(self, *args, **kwargs):
-        if self.pk and not kwargs.get("force_insert"):
-            raise ImmutableRowError("Los movimientos del monedero no se modifican.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ImmutableRowError("Los movimientos del monedero no se borran.")
 
 
 class ClientBalance(models.Model):

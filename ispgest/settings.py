@@ -87,6 +87,10 @@ INSTALLED_APPS = [
     "ispgest.network",
     "ispgest.crm",
     "ispgest.messaging",
+    "ispgest.tickets",
+    "ispgest.fiscal",
+    "ispgest.webhooks",
+    "ispgest.ops",
     "ispgest.portal",
 ]
 

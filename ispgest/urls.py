@@ -22,6 +22,10 @@ _APP_PREFIXES = {
     "network": "red/",
     "crm": "crm/",
     "messaging": "correo/",
+    "tickets": "tickets/",
+    "fiscal": "fiscal/",
+    "webhooks": "webhooks/",
+    "ops": "operaciones/",
     "portal": "portal/",
 }
 for _app, _prefix in _APP_PREFIXES.items():

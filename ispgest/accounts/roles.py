@@ -25,6 +25,10 @@ DOMAIN_APPS = [
     "network",
     "crm",
     "messaging",
+    "tickets",
+    "fiscal",
+    "webhooks",
+    "ops",
     "portal",
 ]
 

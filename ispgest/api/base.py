@@ -109,6 +109,13 @@ _ROUTERS = {
     "contracts": "/contracts",
     "billing": "/billing",
     "network": "/network",
+    "crm": "/crm",
+    "messaging": "/messaging",
+    "tickets": "/tickets",
+    "fiscal": "/fiscal",
+    "webhooks": "/webhooks",
+    "ops": "/ops",
+    "portal": "/portal",
     "accounts": "/accounts",
 }
 # Modules that add endpoints to another domain's router (the client list/search/export

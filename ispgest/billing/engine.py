@@ -28,7 +28,7 @@ from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from ispgest.billing import numbering
+from ispgest.billing import numbering, signals
 from ispgest.billing.calc import (
     NO_TAX,
     ZERO,
@@ -620,6 +620,7 @@ def _insert(drafts, draft_seq, firsts, *, actor, run) -> Issued:
     bulk_write(ClientEvent, EVENT_COLUMNS, events)
     bump_balances(deltas)
     renew_packages([pid for d in drafts for pid in d.package_ids])
+    signals.documents_issued.send(sender=Invoice, invoice_ids=list(ids), actor=actor, run=run)
     return Issued(ids, totals)
 
 

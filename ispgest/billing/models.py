@@ -23,33 +23,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from ispgest.core.models import TimeStampedModel
+from ispgest.core.models import ImmutableRow, ImmutableRowError, TimeStampedModel  # noqa: F401
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 ZERO = Decimal("0.00")
-
-
-class ImmutableRowError(Exception):
-    """Ledger rows are never edited or deleted: corrections are reversing rows."""
-
-
-class ImmutableRow(models.Model):
-    """A ledger row: inserted once, then never saved again nor deleted (PostgreSQL triggers
-    refuse it too). Subclasses word the refusals."""
-
-    edit_refusal = "Este movimiento no se modifica."
-    delete_refusal = "Este movimiento no se borra."
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if self.pk and not kwargs.get("force_insert"):
-            raise ImmutableRowError(self.edit_refusal)
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ImmutableRowError(self.delete_refusal)
 
 
 class DocumentKind(models.TextChoices):

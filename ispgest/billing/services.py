@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils import timezone
 
-from ispgest.billing import engine, numbering
+from ispgest.billing import engine, numbering, signals
 from ispgest.billing.calc import NO_TAX, ZERO, LineDraft, TaxInfo, cents
 from ispgest.billing.models import (
     INVOICE_TRANSITIONS,
@@ -466,6 +466,7 @@ def payment_register(
         f"recibo {receipt.number_display}",
         obj=payment,
     )
+    signals.payment_registered.send(sender=Payment, payment=payment, actor=actor)
     if notify:
         from ispgest.billing.tasks import send_receipt_email
 
@@ -647,6 +648,7 @@ def payment_reverse(*, actor, payment: Payment, reason: str) -> Payment:
         summary=f"Pago #{payment.pk} de {_money(payment.amount)} revertido: {reason}",
         obj=reversal,
     )
+    signals.payment_reversed.send(sender=Payment, payment=payment, reversal=reversal, actor=actor)
     return reversal
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from importlib.util import find_spec
 
-PANEL_APPS = ["contracts", "billing", "network", "crm", "messaging"]
+PANEL_APPS = ["contracts", "billing", "network", "crm", "messaging", "tickets", "fiscal"]
 
 
 @dataclass

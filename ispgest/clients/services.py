@@ -18,6 +18,7 @@ from stdnum import bic as std_bic
 from stdnum import iban as std_iban
 from stdnum.exceptions import ValidationError as StdnumError
 
+from ispgest.clients import signals
 from ispgest.clients.history import changes_between, record_event, snapshot
 from ispgest.clients.models import (
     BankMandate,
@@ -171,6 +172,7 @@ def client_create(*, actor, data: dict[str, Any], extra_values: dict | None = No
     )
     if extras:
         _write_extra_values(actor=actor, client=client, extras=extras, created=True)
+    signals.client_created.send(sender=Client, client=client, actor=actor)
     return client
 
 
@@ -215,6 +217,7 @@ def client_update(
         record_event(
             client=locked, actor=actor, action=action, summary=summary, changes=changes, obj=locked
         )
+        signals.client_updated.send(sender=Client, client=locked, actor=actor, changes=changes)
     return locked
 
 
@@ -235,6 +238,7 @@ def client_deactivate(*, actor, client: Client) -> Client:
         changes={"Estado": ["Activo", "Inactivo"]},
         obj=locked,
     )
+    signals.client_deactivated.send(sender=Client, client=locked, actor=actor)
     return locked
 
 
@@ -257,6 +261,7 @@ def client_reactivate(*, actor, client: Client) -> Client:
         changes={"Estado": ["Inactivo", "Activo"]},
         obj=locked,
     )
+    signals.client_reactivated.send(sender=Client, client=locked, actor=actor)
     return locked
 
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from ispgest.clients.history import changes_between, record_event, snapshot
 from ispgest.clients.models import Client
+from ispgest.contracts import signals
 from ispgest.contracts.models import (
     CONTRACT_TRANSITIONS,
     Contract,
@@ -126,6 +127,7 @@ def plan_create(*, actor, data: dict[str, Any]) -> Plan:
     plan.name = plan.name.strip()
     _check_plan(plan)
     plan.save()
+    signals.plan_saved.send(sender=Plan, plan=plan, actor=actor, created=True)
     return plan
 
 
@@ -137,6 +139,7 @@ def plan_update(*, actor, plan: Plan, data: dict[str, Any]) -> Plan:
     _check_plan(plan)
     if changed:
         plan.save(update_fields=[*changed, "updated_at"])
+        signals.plan_saved.send(sender=Plan, plan=plan, actor=actor, created=False)
     return plan
 
 
@@ -222,6 +225,7 @@ def contract_create(
         changes=changes_between({}, snapshot(contract, _SNAPSHOT_FIELDS)),
         obj=contract,
     )
+    signals.contract_created.send(sender=Contract, contract=contract, actor=actor)
     return contract
 
 
@@ -246,6 +250,7 @@ def contract_update(*, actor, contract: Contract, data: dict[str, Any]) -> Contr
         changes=changes,
         obj=contract,
     )
+    signals.contract_updated.send(sender=Contract, contract=contract, actor=actor, changes=changes)
     return contract
 
 
@@ -331,6 +336,14 @@ def contract_transition(
         ),
         changes={"Estado": [old, new]},
         obj=contract,
+    )
+    signals.contract_status_changed.send(
+        sender=Contract,
+        contract=contract,
+        actor=actor,
+        from_status=current,
+        to_status=to_status,
+        effective_date=effective_date,
     )
     return contract
 
@@ -466,6 +479,14 @@ def plan_assign(
         changes=changes,
         obj=assignment,
     )
+    if end_date is None and previous_plan.pk != plan.pk:
+        signals.contract_plan_changed.send(
+            sender=Contract,
+            contract=contract,
+            actor=actor,
+            assignment=assignment,
+            previous_plan=previous_plan,
+        )
     return assignment
 
 

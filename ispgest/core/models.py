@@ -2,6 +2,29 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class ImmutableRowError(Exception):
+    """Ledger rows are never edited or deleted: corrections are reversing rows."""
+
+
+class ImmutableRow(models.Model):
+    """A ledger row: inserted once, then never saved again nor deleted (PostgreSQL triggers
+    refuse it too). Subclasses word the refusals."""
+
+    edit_refusal = "Este movimiento no se modifica."
+    delete_refusal = "Este movimiento no se borra."
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk and not kwargs.get("force_insert"):
+            raise ImmutableRowError(self.edit_refusal)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRowError(self.delete_refusal)
+
+
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(_("Creado el"), auto_now_add=True)
     updated_at = models.DateTimeField(_("Última modificación"), auto_now=True)
@@ -60,3 +83,43 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class AuditEntry(ImmutableRow):
+    """One change to the ISP's data: who, when, what, old -> new, on which object.
+
+    Written by `ispgest.core.audit.audit` inside the transaction of the service that makes
+    the change, so the change and its trace commit or roll back together. Append-only.
+    """
+
+    edit_refusal = "Los registros de auditoría no se modifican."
+    delete_refusal = "Los registros de auditoría no se borran."
+
+    created_at = models.DateTimeField(_("Fecha"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("Usuario"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_label = models.CharField(_("Usuario (al momento)"), max_length=150, blank=True)
+    action = models.CharField(_("Acción"), max_length=80, db_index=True)
+    object_type = models.CharField(_("Tipo de objeto"), max_length=100, db_index=True)
+    object_id = models.CharField(_("ID del objeto"), max_length=64, blank=True)
+    object_repr = models.CharField(_("Objeto"), max_length=255, blank=True)
+    # The client the object belongs to, when it belongs to one (plain id: core sits below
+    # clients in the layers).
+    client_id = models.BigIntegerField(_("Cliente"), null=True, blank=True, db_index=True)
+    summary = models.TextField(_("Resumen"), blank=True)
+    changes = models.JSONField(_("Cambios"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("Registro de auditoría")
+        verbose_name_plural = _("Auditoría")
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type}#{self.object_id}"

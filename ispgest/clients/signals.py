@@ -1,0 +1,16 @@
+"""Domain events of clients, sent by `clients.services` inside the writing transaction.
+
+Receivers (network, webhooks, ...) connect in their AppConfig.ready(). They run inside the
+transaction: anything that talks to the outside world is enqueued with
+`transaction.on_commit`, and an exception rolls the change back.
+"""
+
+from django.dispatch import Signal
+
+# client=Client, actor
+client_created = Signal()
+# client=Client, actor, changes={label: [old, new]}
+client_updated = Signal()
+# client=Client, actor
+client_deactivated = Signal()
+client_reactivated = Signal()

@@ -1,0 +1,61 @@
+"""Periodic jobs, declared by each app and fired by the scheduler (`ispgest.ops`).
+
+An app with work that runs by itself defines `ispgest/<app>/jobs.py` holding
+
+    JOBS = [
+        ScheduledJob(
+            name="messaging.email_retry",
+            title="Reintento de e-mails",
+            task="ispgest.messaging.tasks.retry_due_emails",
+            every=timedelta(minutes=5),
+        ),
+    ]
+
+`task` is the dotted path of a django-tasks task that takes no arguments; the scheduler only
+enqueues it, a worker runs it. A job has either a cron expression (five fields, read in the
+ISP's time zone) or an interval. `enabled` is the default of its on/off switch, which an
+administrator can change on the "Tareas programadas" page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from importlib import import_module
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    name: str
+    title: str
+    task: str
+    cron: str | None = None
+    every: timedelta | None = None
+    enabled: bool = True
+    description: str = ""
+
+    def __post_init__(self):
+        if (self.cron is None) == (self.every is None):
+            raise ValueError(f"{self.name}: give either cron or every")
+
+
+def scheduled_jobs() -> dict[str, ScheduledJob]:
+    """Every declared job, by name, from the `jobs` module of each installed ispgest app."""
+    from django.apps import apps
+
+    jobs: dict[str, ScheduledJob] = {}
+    for config in apps.get_app_configs():
+        if not config.name.startswith("ispgest."):
+            continue
+        module_name = f"{config.name}.jobs"
+        try:
+            module = import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        for job in getattr(module, "JOBS", []):
+            if job.name in jobs:
+                raise LookupError(f"Two scheduled jobs are named {job.name}")
+            jobs[job.name] = job
+    return jobs

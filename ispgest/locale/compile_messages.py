@@ -1,4 +1,4 @@
-"""Compile every ispgest/locale/*/LC_MESSAGES/django.po into its .mo without system gettext.
+"""Compile every ispgest/**/locale/*/LC_MESSAGES/django.po into its .mo without system gettext.
 
     python ispgest/locale/compile_messages.py
 
@@ -103,10 +103,10 @@ def write_mo(messages: dict[str, str], path: Path) -> None:
 
 
 def main() -> int:
-    for po in sorted(HERE.glob("*/LC_MESSAGES/*.po")):
+    for po in sorted(HERE.parent.glob("**/locale/*/LC_MESSAGES/*.po")):
         messages = parse_po(po.read_text(encoding="utf-8"))
         write_mo(messages, po.with_suffix(".mo"))
-        print(f"{po.relative_to(HERE)}: {len(messages) - 1} mensajes")
+        print(f"{po.relative_to(HERE.parent)}: {len(messages) - 1} mensajes")
     return 0
 
 

@@ -42,8 +42,13 @@ def send_email(
     client=None,
     sent_by=None,
     attachments: Iterable[Attachment] = (),
+    related=None,
 ) -> EmailMessage:
-    """Log the message and deliver it once the current transaction commits."""
+    """Log the message and deliver it once the current transaction commits.
+
+    `related` is the object the message is about (an invoice, a ticket...); a received reply
+    to the message is handed to the receivers of `messaging.signals.email_received` with it.
+    """
     from ispgest.messaging.tasks import deliver_email
 
     subject, text, html = render_email(template, context)
@@ -57,6 +62,8 @@ def send_email(
         subject=subject[:255],
         body_text=text,
         body_html=html,
+        related_type=related._meta.label_lower if related is not None else "",
+        related_id=str(related.pk) if related is not None else "",
     )
     for att in attachments:
         row = EmailAttachment(

@@ -46,6 +46,9 @@ class EmailMessage(models.Model):
     created_at = models.DateTimeField(_("Creado el"), auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField(_("Enviado el"), null=True, blank=True)
     next_attempt_at = models.DateTimeField(_("Próximo intento"), null=True, blank=True)
+    # What the message is about (an invoice, a ticket...), so a reply can find its way back.
+    related_type = models.CharField(_("Relacionado con"), max_length=100, blank=True)
+    related_id = models.CharField(_("ID relacionado"), max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -123,3 +123,26 @@ class AuditEntry(ImmutableRow):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type}#{self.object_id}"
+
+
+class IspIdentity(models.Model):
+    """The ISP itself as its clients see it: name, logo and colours of the portal, the
+    e-mails and the documents. One row (pk=1), read through `core.identity.isp_identity()`."""
+
+    name = models.CharField(_("Nombre del ISP"), max_length=120, default="Mi ISP")
+    legal_name = models.CharField(_("Razón social"), max_length=200, blank=True)
+    logo = models.FileField(_("Logo"), upload_to="identity/", blank=True)
+    primary_color = models.CharField(_("Color principal"), max_length=7, default="#0d6efd")
+    accent_color = models.CharField(_("Color secundario"), max_length=7, default="#6c757d")
+    website = models.URLField(_("Sitio web"), blank=True)
+    support_email = models.EmailField(_("E-mail de atención"), blank=True)
+    support_phone = models.CharField(_("Teléfono de atención"), max_length=40, blank=True)
+    address = models.CharField(_("Dirección"), max_length=255, blank=True)
+    updated_at = models.DateTimeField(_("Última modificación"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("Identidad del ISP")
+        verbose_name_plural = _("Identidad del ISP")
+
+    def __str__(self) -> str:
+        return self.name

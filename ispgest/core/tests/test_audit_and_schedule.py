@@ -45,3 +45,13 @@ def test_a_job_needs_exactly_one_of_cron_and_interval():
     with pytest.raises(ValueError):
         ScheduledJob(name="a", title="A", task="x.y", cron="* * * * *", every=timedelta(1))
     assert ScheduledJob(name="a", title="A", task="x.y", every=timedelta(minutes=5)).every
+
+
+def test_the_isp_identity_is_one_row_with_defaults():
+    from ispgest.core.identity import isp_identity
+
+    first = isp_identity()
+    first.name = "Red Sur"
+    first.save()
+    assert isp_identity().name == "Red Sur"
+    assert type(first).objects.count() == 1

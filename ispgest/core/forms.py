@@ -9,24 +9,31 @@ class FormRenderer(TemplatesSetting):
     field_template_name = "forms/field.html"
 
 
+def style_fields(form) -> None:
+    """Bootstrap classes on the widgets of `form` (again after fields are added or replaced)."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxInput):
+            css = "form-check-input"
+        elif isinstance(widget, (forms.Select, forms.SelectMultiple)) and not isinstance(
+            widget, (forms.RadioSelect, forms.CheckboxSelectMultiple)
+        ):
+            css = "form-select"
+        elif isinstance(widget, (forms.RadioSelect, forms.CheckboxSelectMultiple)):
+            css = ""
+        else:
+            css = "form-control"
+        existing = widget.attrs.get("class", "")
+        if css and css not in existing.split():
+            widget.attrs["class"] = f"{existing} {css}".strip()
+
+
 class StyledFormMixin:
     """Adds Bootstrap classes to widgets; use in every ModelForm/Form of the UI."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
-                css = "form-check-input"
-            elif isinstance(widget, (forms.Select, forms.SelectMultiple)):
-                css = "form-select"
-            elif isinstance(widget, (forms.RadioSelect, forms.CheckboxSelectMultiple)):
-                css = ""
-            else:
-                css = "form-control"
-            if css:
-                existing = widget.attrs.get("class", "")
-                widget.attrs["class"] = f"{existing} {css}".strip()
+        style_fields(self)
 
 
 class DateInput(forms.DateInput):

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ispgest.catalog.models import Seller
 from ispgest.core.country import get_profile
-from ispgest.core.forms import DateInput, StyledFormMixin
+from ispgest.core.forms import DateInput, StyledFormMixin, style_fields
 from ispgest.crm import services
 from ispgest.crm.models import (
     Activity,
@@ -35,8 +36,16 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
 
 
+def _formfield(field, **kwargs):
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
+
+
 def _model_fields(model, names, widgets=None) -> dict:
-    fields = forms.fields_for_model(model, fields=names, widgets=widgets or {})
+    fields = forms.fields_for_model(
+        model, fields=names, widgets=widgets or {}, formfield_callback=_formfield
+    )
     for field in fields.values():
         if isinstance(field, forms.DateField) and not isinstance(field, forms.DateTimeField):
             field.widget = DateInput()
@@ -62,6 +71,11 @@ class _SectionForm(StyledFormMixin, forms.Form):
         self.base_fields = _model_fields(self.model, self.names, getattr(self, "widgets", None))
         super().__init__(*args, **kwargs)
         self.instance = instance
+
+    def get_context(self):
+        # Subclasses add or replace fields after StyledFormMixin ran: style them too.
+        style_fields(self)
+        return super().get_context()
 
     def data_for_service(self) -> dict:
         return {n: self.cleaned_data.get(n) for n in self.names if n in self.cleaned_data}

@@ -207,10 +207,15 @@ PackageLineFormSet = forms.formset_factory(PackageLineForm, extra=1, can_delete=
 
 
 def formset_lines(formset) -> list[dict]:
+    """The lines the user kept: every prefilled line (touched or not) unless marked for
+    deletion, plus the extra forms that were filled in."""
+    initial = formset.initial_form_count()
     return [
         {k: v for k, v in f.cleaned_data.items() if k != "DELETE"}
-        for f in formset.forms
-        if f.has_changed() and f.cleaned_data and not f.cleaned_data.get("DELETE")
+        for index, f in enumerate(formset.forms)
+        if (index < initial or f.has_changed())
+        and f.cleaned_data
+        and not f.cleaned_data.get("DELETE")
     ]
 
 

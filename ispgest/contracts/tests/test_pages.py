@@ -21,6 +21,7 @@ from ispgest.contracts.models import (
     SignedDocument,
 )
 from ispgest.contracts.panels import client_panels
+from ispgest.core.testing import form_values
 
 pytestmark = pytest.mark.django_db
 
@@ -310,3 +311,39 @@ def test_the_contracts_list_searches_address_and_client_name(
     assert "Rivadavia 300" in body and "Colón 12" not in body
     body = admin_client.get(url, {"q": "colón"}).content.decode()
     assert "Colón 12" in body and "Rivadavia 300" not in body
+
+
+def test_saving_a_package_with_its_lines_untouched_keeps_them(admin_client, package):
+    url = reverse("contracts:package_edit", args=[package.pk])
+    before = [(line.description, line.quantity, line.unit_price) for line in package.lines.all()]
+    data = form_values(admin_client.get(url).content)
+    resp = admin_client.post(url, data)
+    assert resp.status_code == 302, resp.content.decode()
+    after = [(line.description, line.quantity, line.unit_price) for line in package.lines.all()]
+    assert after == before
+
+
+def test_adding_a_line_while_editing_keeps_the_untouched_ones(admin_client, package):
+    url = reverse("contracts:package_edit", args=[package.pk])
+    before = [line.description for line in package.lines.all()]
+    data = form_values(admin_client.get(url).content)
+    extra = int(data["lines-TOTAL_FORMS"]) - 1  # the empty form the page offers
+    data[f"lines-{extra}-description"] = "Visita técnica"
+    data[f"lines-{extra}-quantity"] = "1"
+    data[f"lines-{extra}-unit_price"] = "1200"
+    resp = admin_client.post(url, data)
+    assert resp.status_code == 302, resp.content.decode()
+    assert [line.description for line in package.lines.all()] == [*before, "Visita técnica"]
+
+
+def test_editing_a_clients_package_lines_untouched_keeps_them(
+    admin_client, subscriber, package, admin_user
+):
+    assignment = services.package_assign(
+        actor=admin_user, client=subscriber, package=package, start_date=date(2026, 1, 15)
+    )
+    url = reverse("contracts:package_assignment_edit", args=[assignment.pk])
+    before = [(line.description, line.quantity) for line in assignment.lines.all()]
+    resp = admin_client.post(url, form_values(admin_client.get(url).content))
+    assert resp.status_code == 302, resp.content.decode()
+    assert [(line.description, line.quantity) for line in assignment.lines.all()] == before

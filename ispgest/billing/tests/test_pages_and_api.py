@@ -271,3 +271,28 @@ def test_client_panels_run_a_fixed_number_of_queries(rf, admin_user, billing_cli
     for _ in range(5):
         add_one()
     assert count() == few
+
+
+def test_a_quote_from_a_package_charges_the_clients_own_tax(admin_client, admin_user):
+    """The client's own tax wins over the product's, as on invoices the run issues."""
+    from ispgest.catalog.models import Product
+    from ispgest.contracts import services as contract_services
+
+    client = make_client(setup_billing(), billing_tax=tax("IVA 21%", "21.00"), email="q@x.test")
+    product = Product.objects.create(
+        name="Router WiFi", price=Decimal("100.00"), tax=tax("IVA 27%", "27.00")
+    )
+    package = contract_services.package_create(
+        actor=admin_user,
+        data={"name": "Equipo", "renewal_months": 12},
+        lines=[{"product": product, "quantity": Decimal("1"), "unit_price": Decimal("121.00")}],
+    )
+    assignment = contract_services.package_assign(
+        actor=admin_user, client=client, package=package, start_date=date(2026, 1, 1)
+    )
+    assert assignment.lines.get().tax.rate == Decimal("27.00")  # the product's, on the line
+    admin_client.post(reverse("billing:document_from_package", args=[assignment.pk, "quote"]))
+    quote = Invoice.objects.get(kind="quote")
+    line = quote.lines.get()
+    assert line.tax_rate == Decimal("21.00")
+    assert quote.total == Decimal("121.00") and quote.tax_total == Decimal("21.00")

@@ -296,3 +296,21 @@ def test_a_quote_from_a_package_charges_the_clients_own_tax(admin_client, admin_
     line = quote.lines.get()
     assert line.tax_rate == Decimal("21.00")
     assert quote.total == Decimal("121.00") and quote.tax_total == Decimal("21.00")
+
+
+def test_the_run_progress_fragment_brings_the_issued_invoices_when_it_finishes(
+    admin_client, billing_client, django_capture_on_commit_callbacks
+):
+    """The page swaps only the progress fragment; when it reaches 100 % the fragment must
+    carry the invoice list, or the page keeps saying there are none until a reload."""
+    run = BillingRun.objects.create(run_date=date(2026, 11, 1), created_by=None)
+    waiting = admin_client.get(reverse("billing:run_detail", args=[run.pk])).content.decode()
+    assert "No hay documentos" in waiting
+    assert 'hx-get="' + reverse("billing:run_progress", args=[run.pk]) in waiting  # polls
+    from ispgest.billing import engine
+
+    engine.billing_run_execute(run, notify=False)
+    fragment = admin_client.get(reverse("billing:run_progress", args=[run.pk])).content.decode()
+    inv = Invoice.objects.get()
+    assert inv.number_display in fragment and "No hay documentos" not in fragment
+    assert "hx-get" not in fragment  # finished: no more polling

@@ -39,7 +39,7 @@ from ispgest.billing.calc import (
     is_exempt,
 )
 from ispgest.billing.models import (
-    PAYABLE_KINDS,
+    DEBT_KINDS,
     BillingRun,
     DocumentKind,
     Invoice,
@@ -614,7 +614,7 @@ def _insert(drafts, draft_seq, firsts, *, actor, run) -> Issued:
                 str(inv_id),
             )
         )
-        if d.kind in PAYABLE_KINDS:
+        if d.kind in DEBT_KINDS:
             n, t, w = deltas.get(d.client_id, (0, ZERO, ZERO))
             deltas[d.client_id] = (n + 1, t + total, w)
     bulk_write(ClientEvent, EVENT_COLUMNS, events)

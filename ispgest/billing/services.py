@@ -17,6 +17,7 @@ from django.utils import timezone
 from ispgest.billing import engine, numbering, signals
 from ispgest.billing.calc import NO_TAX, ZERO, LineDraft, TaxInfo, cents
 from ispgest.billing.models import (
+    DEBT_KINDS,
     INVOICE_TRANSITIONS,
     PAYABLE_KINDS,
     BillingRun,
@@ -77,7 +78,7 @@ def _move(invoice: Invoice, new_status: str) -> None:
 
 def _debt(invoice: Invoice) -> tuple[int, Decimal]:
     """(1, remaining) when the document counts as unpaid debt, else (0, 0)."""
-    if invoice.kind in PAYABLE_KINDS and invoice.status in UNPAID:
+    if invoice.kind in DEBT_KINDS and invoice.status in UNPAID:
         return 1, invoice.total - invoice.paid_amount - invoice.credited_amount
     return 0, ZERO
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ispgest.accounts.selectors import technicians
 from ispgest.catalog.models import City, PaymentMethod, Product, Tax, Zone
 from ispgest.contracts.models import (
     Contract,
@@ -172,7 +172,7 @@ class EquipmentForm(StyledFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = Product.objects.filter(active=True)
         _client_contracts(self.fields["contract"], client)
-        self.fields["technician"].queryset = get_user_model().objects.filter(is_active=True)
+        self.fields["technician"].queryset = technicians()
         self.fields["installed_on"].initial = timezone.localdate()
         self.fields["installed_on"].required = False
 

@@ -347,3 +347,15 @@ def test_editing_a_clients_package_lines_untouched_keeps_them(
     resp = admin_client.post(url, form_values(admin_client.get(url).content))
     assert resp.status_code == 302, resp.content.decode()
     assert [(line.description, line.quantity) for line in assignment.lines.all()] == before
+
+
+def test_the_equipment_technician_choice_offers_the_technicians(
+    admin_client, make_user, subscriber
+):
+    technician = make_user(TECHNICIAN, username="tecnico1", first_name="Tomás")
+    seller = make_user(SELLER, username="vende1")
+    make_user(TECHNICIAN, username="baja", is_active=False)
+    page = admin_client.get(reverse("contracts:equipment_create", args=[subscriber.pk]))
+    choices = page.context["form"].fields["technician"].queryset
+    assert list(choices) == [technician]
+    assert seller not in choices

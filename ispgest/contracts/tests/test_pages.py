@@ -201,12 +201,12 @@ def test_ui_upload_refuses_executables_and_big_files_and_downloads_as_attachment
 ):
     url = reverse("contracts:document_upload", args=[subscriber.pk])
     exe = SimpleUploadedFile("contrato.pdf", b"MZ\x90\x00" + b"\x00" * 100, "application/pdf")
-    resp = admin_client.post(url, {"file": exe}, follow=True)
-    assert any("no es un PDF ni una imagen" in m for m in _messages(resp))
+    resp = admin_client.post(url, {"file": exe})
+    assert "no es un PDF ni una imagen" in resp.content.decode()
     settings.ISPGEST_UPLOAD_MAX_BYTES = 100
     big = SimpleUploadedFile("contrato.pdf", PDF + b"x" * 200, "application/pdf")
-    resp = admin_client.post(url, {"file": big}, follow=True)
-    assert any("supera el tamaño máximo" in m for m in _messages(resp))
+    resp = admin_client.post(url, {"file": big})
+    assert "supera el tamaño máximo" in resp.content.decode()
     assert not SignedDocument.objects.exists()
     settings.ISPGEST_UPLOAD_MAX_BYTES = 10_000
     ok = SimpleUploadedFile("firmado.pdf", PDF, "application/pdf")
@@ -359,3 +359,19 @@ def test_the_equipment_technician_choice_offers_the_technicians(
     choices = page.context["form"].fields["technician"].queryset
     assert list(choices) == [technician]
     assert seller not in choices
+
+
+def test_after_an_upload_error_the_typed_description_is_still_there(admin_client, subscriber):
+    from lxml import html as lxml_html
+
+    url = reverse("contracts:document_upload", args=[subscriber.pk])
+    exe = SimpleUploadedFile("contrato.pdf", b"MZ\x90\x00" + b"\x00" * 100, "application/pdf")
+    resp = admin_client.post(url, {"file": exe, "title": "Contrato de alta firmado en 2026"})
+    page = lxml_html.fromstring(resp.content.decode())
+    assert page.xpath("//input[@name='title']/@value") == ["Contrato de alta firmado en 2026"]
+    errors = " ".join(e.text_content() for e in page.xpath("//*[@role='alert']"))
+    assert "no es un PDF ni una imagen" in errors
+    assert page.xpath(
+        f"//a[@href='{reverse('clients:detail', args=[subscriber.pk])}#panel-contratos-firmados']"
+    )
+    assert not SignedDocument.objects.exists()

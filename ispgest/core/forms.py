@@ -15,7 +15,11 @@ class FormRenderer(TemplatesSetting):
 
 class StyledFormMixin:
     """Adds Bootstrap classes to widgets and refuses control characters in every text field;
-    use in every ModelForm/Form of the UI (core/tests/test_input_guards.py checks it)."""
+    use in every ModelForm/Form of the UI (api/tests/test_conventions.py checks it).
+
+    Text inputs carry no `maxlength`: a browser cuts longer input silently, so the server
+    checks the length and says the limit instead.
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -31,6 +35,7 @@ class StyledFormMixin:
                 if not any(isinstance(v, ControlCharactersValidator) for v in field.validators):
                     field.validators.append(ControlCharactersValidator())
             widget = field.widget
+            widget.attrs.pop("maxlength", None)
             if isinstance(widget, forms.CheckboxInput):
                 css = "form-check-input"
             elif isinstance(widget, (forms.Select, forms.SelectMultiple)):

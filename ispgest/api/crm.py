@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.shortcuts import get_object_or_404
 from ninja import Field, ModelSchema, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from ispgest.api.base import require_perms
 from ispgest.clients.scoping import visible_clients
@@ -67,7 +67,7 @@ class CompanyCreateIn(CompanyIn):
 
 
 @router.get("/companies", response=list[CompanyOut], url_name="company_list")
-@paginate(LimitOffsetPagination)
+@paginate
 def company_list(request, client: int | None = None, active: bool | None = True):
     """Sociedades de los clientes visibles (filtros `client`, `active`)."""
     require_perms(request, "crm.view_company")
@@ -421,7 +421,7 @@ def _prospect_data(payload: Schema) -> dict:
 
 
 @router.get("/prospects", response=list[ProspectOut], url_name="prospect_list")
-@paginate(LimitOffsetPagination)
+@paginate
 def prospect_list(request, status: str = "open", q: str = "", seller: int | None = None):
     """Prospectos visibles (`status`: open, converted, discarded o all)."""
     require_perms(request, "crm.view_prospect")
@@ -601,7 +601,7 @@ def _opportunities(request):
 
 
 @router.get("/opportunities", response=list[OpportunityOut], url_name="opportunity_list")
-@paginate(LimitOffsetPagination)
+@paginate
 def opportunity_list(
     request,
     stage: str = "",
@@ -814,7 +814,7 @@ class ActivityPatch(Schema):
 
 
 @router.get("/activities", response=list[ActivityOut], url_name="activity_list")
-@paginate(LimitOffsetPagination)
+@paginate
 def activity_list(
     request,
     opportunity: int | None = None,

@@ -72,6 +72,10 @@ class _SectionForm(StyledFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.instance = instance
 
+    def full_clean(self):
+        style_fields(self)
+        return super().full_clean()
+
     def get_context(self):
         # Subclasses add or replace fields after StyledFormMixin ran: style them too.
         style_fields(self)

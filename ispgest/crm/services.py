@@ -28,6 +28,7 @@ from ispgest.clients.scoping import visible_clients
 from ispgest.core.audit import audit
 from ispgest.core.country import clean_bic, clean_iban, clean_tax_id, get_profile
 from ispgest.core.exceptions import DomainError, InvalidTransition
+from ispgest.core.text import CONTROL_MESSAGE, has_control_chars
 from ispgest.crm.history import record
 from ispgest.crm.models import (
     Activity,
@@ -47,8 +48,6 @@ from ispgest.crm.models import (
 )
 from ispgest.crm.permissions import VIEW_ALL, sees_all_pipeline
 
-# Control characters other than tab and line breaks are refused in every text field.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 HUNDRED = Decimal("100")
 CENT = Decimal("0.01")
 
@@ -105,10 +104,8 @@ def _assign(
                 changed.append(name)
             continue
         if isinstance(raw, str):
-            if _CONTROL.search(raw):
-                errors.add(
-                    name, f"{label}: contiene caracteres de control no permitidos.", "control"
-                )
+            if has_control_chars(raw):
+                errors.add(name, f"{label}: {CONTROL_MESSAGE}", "control_characters")
                 continue
             raw = raw.strip()
             if isinstance(field, models.DecimalField):
@@ -866,7 +863,7 @@ def prospect_discard(*, actor, prospect: Prospect, reason: str) -> Prospect:
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Motivo del descarte: es obligatorio.", field="discard_reason")
-    if _CONTROL.search(reason) or len(reason) > 255:
+    if has_control_chars(reason) or len(reason) > 255:
         raise DomainError(
             "Motivo del descarte: hasta 255 caracteres, sin caracteres de control.",
             field="discard_reason",
@@ -1192,10 +1189,8 @@ def opportunity_move(
             field="stage",
         )
     reason = (reason or "").strip()
-    if _CONTROL.search(reason):
-        raise DomainError(
-            "Motivo: contiene caracteres de control no permitidos.", field="lost_reason"
-        )
+    if has_control_chars(reason):
+        raise DomainError(f"Motivo: {CONTROL_MESSAGE}", field="lost_reason")
     if len(reason) > 255:
         raise DomainError("Motivo: como máximo 255 caracteres.", field="lost_reason")
     if target.kind == StageKind.LOST and not reason:

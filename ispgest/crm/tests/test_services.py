@@ -168,7 +168,7 @@ def test_it_refuses_a_company_iban_with_a_wrong_check_digit(admin_user):
 def test_it_refuses_control_characters_in_text_fields(admin_user):
     with pytest.raises(ValidationError) as exc:
         services.company_create(actor=admin_user, client=_client(), data={"name": "A\x00B"})
-    assert "caracteres de control" in _errors(exc)["name"]
+    assert "caracteres nulos o de control" in _errors(exc)["name"]
 
 
 # --- Prospects and conversion -------------------------------------------------------------

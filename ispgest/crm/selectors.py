@@ -166,6 +166,10 @@ def opportunity_activities(opportunity: Opportunity) -> QuerySet[Activity]:
 
 
 def stages(*, active_only: bool = True) -> list[OpportunityStage]:
+    if not OpportunityStage.objects.exists():
+        from ispgest.crm.defaults import install_default_stages
+
+        install_default_stages()
     qs = OpportunityStage.objects.prefetch_related("allowed_next")
     if active_only:
         qs = qs.filter(active=True)

@@ -992,6 +992,10 @@ OPPORTUNITY_FIELDS = (
 
 
 def initial_stage() -> OpportunityStage:
+    if not OpportunityStage.objects.exists():
+        from ispgest.crm.defaults import install_default_stages
+
+        install_default_stages()
     stage = OpportunityStage.objects.filter(is_initial=True, active=True).first()
     if stage is None:
         stage = OpportunityStage.objects.filter(active=True, kind=StageKind.OPEN).first()

@@ -350,3 +350,16 @@ def test_the_digest_goes_once_per_user_and_day(
 def test_prospect_records_stay_out_of_the_client_table(seller_user):
     services.prospect_create(actor=seller_user, data={"name": "P", "phone": "1"})
     assert Client.objects.count() == 0 and Prospect.objects.count() == 1
+
+
+def test_an_emptied_stage_catalog_gets_its_defaults_back(seller_user):
+    OpportunityStage.allowed_next.through.objects.all().delete()
+    OpportunityStage.objects.all().delete()
+    opp = services.opportunity_create(actor=seller_user, client=_client(), data={"title": "T"})
+    assert opp.stage.code == "nueva"
+    assert [s.code for s in _stage("propuesta").allowed_next.order_by("order")] == [
+        "calificada",
+        "negociacion",
+        "ganada",
+        "perdida",
+    ]

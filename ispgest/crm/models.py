@@ -508,8 +508,13 @@ class Opportunity(TimeStampedModel):
             ("manage_pipeline_managers", "Puede nombrar jefes de ventas"),
         ]
         indexes = [
-            models.Index(fields=["stage", "seller", "expected_close_date"], name="opp_board_idx"),
-            models.Index(fields=["seller", "stage"], name="opp_seller_stage_idx"),
+            # The board's cards: the first ones of each stage by close date, for all sellers
+            # or for one.
+            models.Index(fields=["stage", "expected_close_date", "id"], name="opp_stage_close_idx"),
+            models.Index(
+                fields=["seller", "stage", "expected_close_date", "id"],
+                name="opp_seller_stage_close_idx",
+            ),
             models.Index(fields=["client", "-created_at"], name="opp_client_idx"),
             models.Index(fields=["prospect", "-created_at"], name="opp_prospect_idx"),
         ]

@@ -20,9 +20,8 @@ from django.db.models import (
     QuerySet,
     Sum,
     Value,
-    Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -243,9 +242,14 @@ def _weighted_expr():
     )
 
 
+CLOSED_DAYS = 90
+
+
 def pipeline_queryset(
     user, *, seller: str = "", date_from: date | None = None, date_to: date | None = None
 ) -> QuerySet[Opportunity]:
+    """The board's opportunities. Without a period, won and lost ones closed more than
+    CLOSED_DAYS ago drop off, so the board does not grow with years of closed deals."""
     qs = visible_opportunities(user).filter(stage__active=True)
     if seller == "none":
         qs = qs.filter(seller__isnull=True)
@@ -255,6 +259,9 @@ def pipeline_queryset(
         qs = qs.filter(expected_close_date__gte=date_from)
     if date_to:
         qs = qs.filter(expected_close_date__lte=date_to)
+    if not date_from and not date_to:
+        cutoff = timezone.now() - timezone.timedelta(days=CLOSED_DAYS)
+        qs = qs.filter(Q(stage__kind="open") | Q(closed_at__gte=cutoff))
     return qs
 
 
@@ -268,8 +275,9 @@ def pipeline_board(
 ) -> tuple[list[BoardColumn], list[SellerForecast]]:
     """Columns by stage (cards, count, total, weighted forecast) and the forecast per seller.
 
-    Four queries whatever the size: the stages, one grouped aggregate per stage, one per
-    seller, and the first `per_stage` cards of every stage through a window function.
+    A fixed number of queries whatever the number of opportunities: the stages, one grouped
+    aggregate per stage, one per seller, and for each stage its first `per_stage` cards by
+    close date (an index range scan on (stage, close date) or (seller, stage, close date)).
     """
     columns = {s.pk: BoardColumn(stage=s) for s in stages()}
     qs = pipeline_queryset(user, seller=seller, date_from=date_from, date_to=date_to)
@@ -284,17 +292,12 @@ def pipeline_board(
             col.count = row["n"]
             col.total = row["total"] or Decimal("0")
             col.weighted = (row["weighted"] or Decimal("0")).quantize(Decimal("0.01"))
-    ranked = qs.annotate(
-        rank=Window(
-            RowNumber(),
-            partition_by=[F("stage_id")],
-            order_by=[F("expected_close_date").asc(nulls_last=True), F("id").desc()],
+    if per_stage:
+        cards = qs.select_related("client", "prospect", "seller").order_by(
+            F("expected_close_date").asc(nulls_last=True), "id"
         )
-    ).filter(rank__lte=per_stage)
-    for opp in ranked.select_related("client", "prospect", "seller").order_by("stage_id", "rank"):
-        col = columns.get(opp.stage_id)
-        if col is not None:
-            col.cards.append(opp)
+        for col in columns.values():
+            col.cards = list(cards.filter(stage_id=col.stage.pk)[:per_stage])
     forecast = []
     for row in (
         qs.order_by()

@@ -156,7 +156,7 @@ class BillingRun(models.Model):
 
 # The only columns of an issued document that move (through services): what was paid and
 # credited, the state those give, and the direct-debit mark. Everything else is fixed at issue
-# (model, queryset and a PostgreSQL trigger refuse; see migration 0004).
+# (model, queryset and a PostgreSQL trigger refuse; see migration 0005).
 INVOICE_MOVING_FIELDS = frozenset(
     {"status", "paid_amount", "credited_amount", "sepa_state", "updated_at"}
 )

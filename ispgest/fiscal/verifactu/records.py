@@ -494,6 +494,11 @@ def build_specs(documents: list[dict], *, recipient: dict | None = None):
     entity_ids = sorted({d["billing_entity_id"] for d in documents})
     entities = {e.pk: e for e in BillingEntity.objects.filter(pk__in=entity_ids)}
     issuers = {eid: issuer_for(e.tax_id, e.name) for eid, e in entities.items() if e.tax_id}
+    for eid, issuer in issuers.items():  # the submissions' header follows the entity's name
+        name = entities[eid].name[:120]
+        if issuer.name != name:
+            Issuer.objects.filter(pk=issuer.pk).update(name=name)
+            issuer.name = name
     type_ids = {d["invoice_type_id"] for d in documents if d["invoice_type_id"]}
     types = {t.pk: t for t in InvoiceType.objects.filter(pk__in=type_ids)}
     ids = [d["id"] for d in documents]

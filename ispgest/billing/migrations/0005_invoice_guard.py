@@ -45,6 +45,6 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("billing", "0003_ledger_guards")]
+    dependencies = [("billing", "0004_balances_count_invoices_only")]
 
     operations = [migrations.RunPython(forward, backward)]

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from ispgest.api.base import require_perms
 from ispgest.billing.models import Invoice
@@ -36,10 +36,10 @@ class IssuerOut(Schema):
     failing_since: dt.datetime | None
     last_error: str
     last_sent_at: dt.datetime | None
-    counts: dict[str, int] = Field(
-        description="Registros del entorno actual por estado: pending, accepted, "
-        "accepted_with_errors, rejected"
-    )
+    pending: int = Field(description="Registros del entorno actual pendientes de envío")
+    accepted: int
+    accepted_with_errors: int
+    rejected: int
 
 
 class RecordOut(Schema):
@@ -80,15 +80,17 @@ class CorrectIn(Schema):
 
 
 @router.get("/issuers", response=list[IssuerOut], url_name="fiscal_issuer_list")
+@paginate
 def issuer_list(request):
+    """Issuers (one per NIF) with their queue: records of the current environment by state."""
     require_perms(request, "fiscal.view_record", ALL)
-    return selectors.issuers_with_counts()
+    return selectors.issuers_annotated().order_by("id")
 
 
 @router.get(
     "/issuers/{int:issuer_id}/records", response=list[RecordOut], url_name="fiscal_record_list"
 )
-@paginate(LimitOffsetPagination)
+@paginate
 def record_list(request, issuer_id: int, status: str | None = None):
     """Records of an issuer, newest first; `status` filters those of its current environment."""
     require_perms(request, "fiscal.view_record", ALL)
@@ -126,9 +128,10 @@ def record_xml(request, record_id: int):
     response=list[RecordOut],
     url_name="fiscal_document_records",
 )
+@paginate
 def document_records(request, invoice_id: int):
     require_perms(request, "fiscal.view_record", ALL)
-    return list(Record.objects.filter(invoice_id=invoice_id).order_by("position"))
+    return Record.objects.filter(invoice_id=invoice_id).order_by("position", "id")
 
 
 @router.post(

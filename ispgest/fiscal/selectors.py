@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import Count
+from django.db.models import Count, F, Q
 
 from ispgest.fiscal.models import Issuer, Record, RecordStatus, Submission
 
@@ -25,11 +25,23 @@ def issuers_with_counts() -> list[Issuer]:
     return issuers
 
 
+def issuers_annotated():
+    """Issuers with pending / accepted / accepted_with_errors / rejected counts of their
+    current environment's records, in one query."""
+    same_env = Q(records__environment=F("environment"))
+    return Issuer.objects.annotate(
+        **{
+            status: Count("records", filter=same_env & Q(records__status=status))
+            for status in RecordStatus.values
+        }
+    )
+
+
 def issuer_records(issuer: Issuer, status: str | None = None):
     qs = Record.objects.filter(issuer=issuer).select_related("invoice", "submission")
     if status in RecordStatus.values:
         qs = qs.filter(status=status, environment=issuer.environment)
-    return qs.order_by("-position")
+    return qs.order_by("-position", "-id")
 
 
 def issuer_submissions(issuer: Issuer, limit: int = 20) -> list[Submission]:

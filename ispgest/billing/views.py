@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ispgest.accounts.decorators import staff_required
-from ispgest.billing import engine, selectors, services
+from ispgest.billing import engine, selectors, services, signals
 from ispgest.billing.calc import tax_breakdown
 from ispgest.billing.forms import (
     BillingRunForm,
@@ -151,6 +151,7 @@ def invoice_detail(request, pk):
                 "payment__method", "payment__receipt"
             ),
             "credit_notes": invoice.credit_notes.all(),
+            "fiscal_panels": signals.panels_for(request, invoice),
         },
         section="documentos",
         title=f"{invoice.get_kind_display()} {invoice.number_display}",

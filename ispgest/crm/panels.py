@@ -1,6 +1,7 @@
-"""The client overview tabs of the CRM: "Sociedades" and "Oportunidades" (the client's
-opportunities the user may see, and its "Historial de actuaciones"). Each runs a fixed
-number of queries whatever the number of rows."""
+"""The client workspace sections of the CRM (group "Comercial"): "Sociedades" and
+"Oportunidades" (the client's opportunities the user may see, and its "Historial de
+actuaciones"). Their data is read only when the section is shown, in a fixed number of
+queries whatever the number of rows."""
 
 from __future__ import annotations
 
@@ -14,29 +15,39 @@ def client_panels(request, client) -> list[Panel]:
     user = request.user
     panels: list[Panel] = []
     if user.has_perm("crm.view_company"):
-        companies = list(selectors.client_companies(client))
-        context = {"client": client, "companies": companies}
+
+        def companies() -> dict:
+            context = {"client": client, "companies": list(selectors.client_companies(client))}
+            return {**context, "p": context}
+
         panels.append(
             Panel(
                 key="sociedades",
-                title=_("Sociedades (%(n)s)") % {"n": len(companies)},
+                title=_("Sociedades"),
                 template="crm/panels/companies.html",
-                context={**context, "p": context},
+                context=companies,
                 order=60,
+                group="sales",
             )
         )
     if user.has_perm("crm.view_opportunity"):
-        opportunities = list(selectors.party_opportunities(user, client=client))
-        activities = list(selectors.party_activities(user, client=client, limit=50))
-        context = {"client": client, "opportunities": opportunities, "activities": activities}
+
+        def opportunities() -> dict:
+            context = {
+                "client": client,
+                "opportunities": list(selectors.party_opportunities(user, client=client)),
+                "activities": list(selectors.party_activities(user, client=client, limit=50)),
+            }
+            return {**context, "p": context}
+
         panels.append(
             Panel(
                 key="oportunidades",
-                title=_("Oportunidades (%(n)s)")
-                % {"n": sum(o.stage.kind == "open" for o in opportunities)},
+                title=_("Oportunidades"),
                 template="crm/panels/opportunities.html",
-                context={**context, "p": context},
+                context=opportunities,
                 order=61,
+                group="sales",
             )
         )
     return panels

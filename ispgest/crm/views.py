@@ -65,7 +65,10 @@ def _error_messages(request, exc: ValidationError) -> None:
 
 
 def client_tab_url(client_id: int, tab: str) -> str:
-    return reverse("clients:detail", args=[client_id]) + f"#panel-{tab}"
+    """The client's workspace section `tab`."""
+    from ispgest.clients.workspace import section_url
+
+    return section_url(client_id, tab)
 
 
 def _party_url(opportunity) -> str:

@@ -9,6 +9,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from ispgest.accounts.roles import SELLER
 from ispgest.catalog.models import Seller
@@ -21,6 +22,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def _exact(label: str) -> re.Pattern:
     return re.compile(rf"^{re.escape(label)}:?\s*\*?$")
+
+
+def _open_section(page, name: str) -> None:
+    nav = page.get_by_role("navigation", name="Secciones del cliente")
+    nav.get_by_role("link", name=re.compile(rf"^{re.escape(name)}")).first.click()
+    expect(nav.locator("a.active")).to_contain_text(name)
 
 
 def _move(page, opp: Opportunity, stage: str) -> None:
@@ -122,7 +129,7 @@ def test_a_seller_takes_a_prospect_to_a_client_with_a_contract_and_an_admin_adds
         "San Martín 1450, Córdoba"
     )
     page.get_by_role("button", name="Guardar contrato").click()
-    page.wait_for_url(re.compile(r"#panel-contratos$"))
+    page.wait_for_url(re.compile(r"/seccion/contratos/$"))
     contract = Contract.objects.get()
     opp.refresh_from_db()
     assert opp.contract == contract and contract.plan == plan
@@ -131,7 +138,7 @@ def test_a_seller_takes_a_prospect_to_a_client_with_a_contract_and_an_admin_adds
     page.locator("nav").get_by_role("button", name="Salir").click()
     login(admin_user)
     page.goto(f"/clientes/{client.pk}/")
-    page.get_by_role("tab", name=re.compile("^Sociedades")).click()
+    _open_section(page, "Sociedades")
     page.get_by_role("link", name="Nueva sociedad").click()
     page.get_by_label(_exact("Razón social")).fill("Paz Servicios S.R.L.")
     page.get_by_label(_exact("CUIT/CUIL")).fill("30-71234567-1")
@@ -180,7 +187,7 @@ def test_a_seller_takes_a_prospect_to_a_client_with_a_contract_and_an_admin_adds
 
     # Every step is in the client's Historial.
     page.goto(f"/clientes/{client.pk}/")
-    page.get_by_role("tab", name="Historial").click()
+    _open_section(page, "Historial")
     history = page.locator("#history-table")
     for text in (
         "Prospecto registrado: Julieta Paz",

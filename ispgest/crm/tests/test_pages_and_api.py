@@ -115,9 +115,14 @@ def test_script_in_text_fields_is_escaped(client, sellers):
 
 
 def _overview_queries(client, pk) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        assert client.get(reverse("clients:detail", args=[pk])).status_code == 200
-    return len(ctx.captured_queries)
+    total = 0
+    for section in ("sociedades", "oportunidades"):
+        with CaptureQueriesContext(connection) as ctx:
+            page = client.get(reverse("clients:section", args=[pk, section]))
+        assert page.status_code == 200
+        assert ("S0" if section == "sociedades" else "O0") in page.content.decode()
+        total += len(ctx.captured_queries)
+    return total
 
 
 def test_the_client_tabs_and_the_board_run_a_fixed_number_of_queries(client, admin_user):

@@ -7,6 +7,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from ispgest.core.health import run_checks
+
 
 @login_required
 def home(request):
@@ -61,5 +63,8 @@ def healthz(request):
         body["queue"] = _queue_state()
     except Exception as exc:
         body["queue"] = {"status": "error", "error": type(exc).__name__}
-    body["status"] = "ok"
-    return JsonResponse(body)
+    # What other apps registered (ispgest.core.health), e.g. the scheduler's heartbeat.
+    results, healthy = run_checks()
+    body.update(results)
+    body["status"] = "ok" if healthy else "error"
+    return JsonResponse(body, status=200 if healthy else 503)

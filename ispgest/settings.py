@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "django.forms",
     "django.contrib.postgres",
     "django_htmx",
+    "ninja",  # its templates and static files: the API docs page loads Swagger UI from the app
     "axes",
     "django_tasks",
     "django_tasks_db",

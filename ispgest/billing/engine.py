@@ -39,7 +39,7 @@ from ispgest.billing.calc import (
     is_exempt,
 )
 from ispgest.billing.models import (
-    PAYABLE_KINDS,
+    DEBT_KINDS,
     BillingRun,
     DocumentKind,
     Invoice,
@@ -614,7 +614,7 @@ def _insert(drafts, draft_seq, firsts, *, actor, run) -> Issued:
                 str(inv_id),
             )
         )
-        if d.kind in PAYABLE_KINDS:
+        if d.kind in DEBT_KINDS:
             n, t, w = deltas.get(d.client_id, (0, ZERO, ZERO))
             deltas[d.client_id] = (n + 1, t + total, w)
     bulk_write(ClientEvent, EVENT_COLUMNS, events)
@@ -838,21 +838,34 @@ def next_run_date(client: Client, today: date) -> date | None:
     return candidate
 
 
-def preview_client(client: Client, *, today: date | None = None):
-    """The next run's invoices for a client, computed by the run's own code; never stored.
+def preview_client(client: Client, *, today: date | None = None, horizon: int = 12):
+    """The next invoices the run will issue for a client, computed by the run's own code;
+    never stored.
 
-    Returns (run_date, drafts, errors); run_date is None when the client has no cycle.
+    Starts at the next cycle date from today and moves on a cycle at a time while every
+    contract that run would bill is already invoiced (the run of today already happened, or
+    a run was made in advance), so the preview shows the next invoice, not "nothing to
+    invoice" for a period already billed. Returns (run_date, drafts, errors); run_date is
+    None when the client has no cycle.
     """
     today = today or timezone.localdate()
     run_date = next_run_date(client, today)
     if run_date is None or not client.billing_enabled:
         return run_date, [], []
-    period_start, _ = period_for(run_date)
-    ids = [cid for cid, _client in billable_contracts(run_date, client_ids=[client.pk])]
-    drafts, errors = build_drafts(ids, run_date)
-    invoiced = set(
-        Invoice.objects.filter(
-            kind=DocumentKind.INVOICE, period_start=period_start, contract_id__in=ids
-        ).values_list("contract_id", flat=True)
-    )
-    return run_date, [d for d in drafts if d.contract_id not in invoiced], errors
+    first = run_date
+    for _ in range(horizon):
+        period_start, _end = period_for(run_date)
+        ids = [cid for cid, _client in billable_contracts(run_date, client_ids=[client.pk])]
+        if not ids:
+            break
+        invoiced = set(
+            Invoice.objects.filter(
+                kind=DocumentKind.INVOICE, period_start=period_start, contract_id__in=ids
+            ).values_list("contract_id", flat=True)
+        )
+        pending = [cid for cid in ids if cid not in invoiced]
+        if pending:
+            drafts, errors = build_drafts(pending, run_date)
+            return run_date, drafts, errors
+        run_date = add_months(run_date, 1)
+    return first, [], []

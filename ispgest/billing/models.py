@@ -60,8 +60,12 @@ INVOICE_TRANSITIONS: dict[str, tuple[str, ...]] = {
     InvoiceStatus.VOIDED: (),
 }
 
-# Document kinds that are collected (paid) and so count as debt.
+# Document kinds that are collected (paid).
 PAYABLE_KINDS = (DocumentKind.INVOICE, DocumentKind.DELIVERY_NOTE)
+# Document kinds whose unpaid amount is the client's unpaid invoices ("Facturas impagas" on
+# the client, the list, the search and the export). A delivery note is paid like an invoice
+# but is not one (it is usually invoiced later), so it is not counted.
+DEBT_KINDS = (DocumentKind.INVOICE,)
 
 
 class SepaState(models.TextChoices):

@@ -9,6 +9,7 @@ from django.db import connection
 from django.db.models import Count, QuerySet, Sum
 
 from ispgest.billing.models import (
+    DEBT_KINDS,
     PAYABLE_KINDS,
     ZERO,
     ClientBalance,
@@ -77,7 +78,7 @@ def compute_client_balances(client_ids: Iterable[int]) -> dict[int, tuple[int, D
     rows = (
         Invoice.objects.filter(
             client_id__in=list(client_ids),
-            kind__in=PAYABLE_KINDS,
+            kind__in=DEBT_KINDS,
             status__in=UNPAID_STATUSES,
         )
         .values("client_id")
@@ -122,8 +123,8 @@ def refresh_client_balances(client_ids: Iterable[int]) -> None:
 
 def rebuild_all_client_balances() -> int:
     """Recompute every ClientBalance in SQL (repair tool and demo data)."""
-    unpaid = "('pending', 'partially_paid')"
-    payable = "('invoice', 'delivery_note')"
+    unpaid = "(" + ", ".join(f"'{s}'" for s in UNPAID_STATUSES) + ")"
+    payable = "(" + ", ".join(f"'{k}'" for k in DEBT_KINDS) + ")"
     with connection.cursor() as cur:
         cur.execute("DELETE FROM billing_clientbalance")
         cur.execute(

@@ -17,6 +17,7 @@ from django.utils import timezone
 from ispgest.billing import engine, numbering, signals
 from ispgest.billing.calc import NO_TAX, ZERO, LineDraft, TaxInfo, cents
 from ispgest.billing.models import (
+    DEBT_KINDS,
     INVOICE_TRANSITIONS,
     PAYABLE_KINDS,
     BillingRun,
@@ -77,7 +78,7 @@ def _move(invoice: Invoice, new_status: str) -> None:
 
 def _debt(invoice: Invoice) -> tuple[int, Decimal]:
     """(1, remaining) when the document counts as unpaid debt, else (0, 0)."""
-    if invoice.kind in PAYABLE_KINDS and invoice.status in UNPAID:
+    if invoice.kind in DEBT_KINDS and invoice.status in UNPAID:
         return 1, invoice.total - invoice.paid_amount - invoice.credited_amount
     return 0, ZERO
 
@@ -91,7 +92,11 @@ class LineInput:
     description: str
     quantity: object
     unit_price: object
+    # A tax the user chose for this line: it applies as chosen.
     tax: Tax | None = None
+    # The product's or package's tax: it applies only when the client has no tax of its own
+    # (the client's tax wins, as on the invoices the run issues).
+    item_tax: Tax | None = None
 
 
 def _line_drafts(client: Client, lines: list[LineInput]) -> list[LineDraft]:
@@ -125,7 +130,7 @@ def _line_drafts(client: Client, lines: list[LineInput]) -> list[LineDraft]:
         if line.tax is not None:
             tax = cat.tax_for({**client_data, "billing_tax_id": None}, line.tax.pk)
         else:
-            tax = cat.tax_for(client_data, None)
+            tax = cat.tax_for(client_data, line.item_tax.pk if line.item_tax else None)
         out.append(LineDraft(description[:255], quantity, price, tax, source="manual"))
     return out
 
@@ -199,7 +204,7 @@ def document_from_package(*, actor, package_assignment, kind: str) -> Invoice:
                 description=description,
                 quantity=get("quantity"),
                 unit_price=get("unit_price"),
-                tax=get("tax"),
+                item_tax=get("tax"),
             )
         )
     return document_create(

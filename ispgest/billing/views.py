@@ -105,17 +105,21 @@ def run_start(request):
     return render(request, "billing/run_start.html", {"form": form})
 
 
-@staff_required("billing.view_billingrun")
-def run_detail(request, pk):
+def _run_context(pk) -> dict:
     run = get_object_or_404(BillingRun.objects.select_related("job"), pk=pk)
     invoices = run.invoices.select_related("invoice_type").order_by("number")[:50]
-    return render(request, "billing/run_detail.html", {"run": run, "invoices": invoices})
+    return {"run": run, "invoices": invoices}
+
+
+@staff_required("billing.view_billingrun")
+def run_detail(request, pk):
+    return render(request, "billing/run_detail.html", _run_context(pk))
 
 
 @staff_required("billing.view_billingrun")
 def run_progress(request, pk):
-    run = get_object_or_404(BillingRun.objects.select_related("job"), pk=pk)
-    return render(request, "billing/_run_progress.html", {"run": run})
+    """The fragment the page polls: progress, then the summary and the issued invoices."""
+    return render(request, "billing/_run_progress.html", _run_context(pk))
 
 
 @staff_required("billing.view_invoice")

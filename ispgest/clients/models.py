@@ -7,6 +7,7 @@ client's history (ClientEvent) in the same transaction.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -40,6 +41,29 @@ def _fold_unicode(text: str) -> str:
     text = text.lower().replace("ñ", "n~").replace("n\u0303", "n~")
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+_ID_WORD = re.compile(r"[0-9a-z]+(?:[-./][0-9a-z]+)+")
+_NOT_ID_CHAR = re.compile(r"[^0-9a-z]")
+
+
+def compact_id(folded: str) -> str:
+    """An identifier without its punctuation: "20-12345678-6" -> "20123456786"."""
+    return _NOT_ID_CHAR.sub("", folded)
+
+
+def looks_like_id(folded: str) -> bool:
+    """A folded query word written as documents, tax ids and phones are (digits and letters
+    with "-", "." or "/" between them, at least three digits): it is searched without the
+    punctuation."""
+    return bool(_ID_WORD.fullmatch(folded)) and sum(ch.isdigit() for ch in folded) >= 3
+
+
+def search_words(folded: str) -> list[str]:
+    """The forms of a folded text that quick search matches: the text itself and, where it
+    has an "ñ", the same with "n", so a clerk typing "nunez" finds "Núñez" (typing "ñ" still
+    narrows to it)."""
+    return [folded, folded.replace("n~", "n")] if "n~" in folded else [folded]
 
 
 class ClientRowDeletionError(Exception):
@@ -292,12 +316,18 @@ class Client(TimeStampedModel):
             self.phone,
             self.mobile,
         ]
-        # Phones also as bare digits, so "45204561" finds "4520-4561" as well as the written form.
-        digits = ["".join(ch for ch in p if ch.isdigit()) for p in (self.phone, self.mobile)]
-        parts.extend(
-            d for d, p in zip(digits, (self.phone, self.mobile), strict=True) if d and d != p
-        )
-        self.search_text = " ".join(fold(p) for p in parts if p)
+        folded = [fold(p) for p in parts if p]
+        words = [w for text in folded for w in search_words(text)]
+        # Identifiers also without punctuation, so "20-12345678-6" finds the compact CUIT and
+        # "45204561" the phone written "4520-4561" (query words are compacted the same way).
+        ids = (self.document_number, self.tax_id, self.custom_id or "", self.phone, self.mobile)
+        for value in ids:
+            if value:
+                text = fold(value)
+                compact = compact_id(text)
+                if compact and compact != text:
+                    words.append(compact)
+        self.search_text = " ".join(words)
 
 
 class ClientSearch(models.Model):

@@ -3,7 +3,7 @@
 Everything starts from `visible_clients(user)` (a Vendedor sees only its seller's clients).
 
 Quick search ("Búsqueda rápida") matches every word of the query, folded with
-`clients.models.fold()` (lower-case, accent-less, "ñ" distinct), as a substring of
+`clients.models.fold()` (lower-case, accent-less, "ñ" distinct, but found by "n" too), as a substring of
 `Client.search_text` (name, trade name, e-mail, document, tax id, custom id, phones).
 
 On PostgreSQL the GIN trigram index over search_text and the covering name btree live on the
@@ -55,7 +55,15 @@ from ispgest.catalog.models import (
     TaxCondition,
     Zone,
 )
-from ispgest.clients.models import Client, ClientSearch, GatewayAccount, PersonType, fold
+from ispgest.clients.models import (
+    Client,
+    ClientSearch,
+    GatewayAccount,
+    PersonType,
+    compact_id,
+    fold,
+    looks_like_id,
+)
 from ispgest.clients.scoping import visible_clients
 from ispgest.core.forms import DateInput, StyledFormMixin
 
@@ -235,8 +243,10 @@ class ClientFilterForm(StyledFormMixin, forms.Form):
 
 
 def query_words(text: str) -> list[str]:
-    """The folded words of a quick search (at most MAX_QUERY_WORDS)."""
-    return [w for w in fold(text).split() if w][:MAX_QUERY_WORDS]
+    """The folded words of a quick search (at most MAX_QUERY_WORDS); identifiers typed with
+    their punctuation ("20-12345678-6") are compacted as search_text keeps them."""
+    words = [compact_id(w) if looks_like_id(w) else w for w in fold(text).split() if w]
+    return words[:MAX_QUERY_WORDS]
 
 
 def apply_filters(qs: QuerySet[Client], data: dict) -> QuerySet[Client]:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ispgest.accounts.selectors import technicians
 from ispgest.catalog.models import City, PaymentMethod, Product, Tax, Zone
 from ispgest.contracts.models import (
     Contract,
@@ -172,7 +172,7 @@ class EquipmentForm(StyledFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = Product.objects.filter(active=True)
         _client_contracts(self.fields["contract"], client)
-        self.fields["technician"].queryset = get_user_model().objects.filter(is_active=True)
+        self.fields["technician"].queryset = technicians()
         self.fields["installed_on"].initial = timezone.localdate()
         self.fields["installed_on"].required = False
 
@@ -207,10 +207,15 @@ PackageLineFormSet = forms.formset_factory(PackageLineForm, extra=1, can_delete=
 
 
 def formset_lines(formset) -> list[dict]:
+    """The lines the user kept: every prefilled line (touched or not) unless marked for
+    deletion, plus the extra forms that were filled in."""
+    initial = formset.initial_form_count()
     return [
         {k: v for k, v in f.cleaned_data.items() if k != "DELETE"}
-        for f in formset.forms
-        if f.has_changed() and f.cleaned_data and not f.cleaned_data.get("DELETE")
+        for index, f in enumerate(formset.forms)
+        if (index < initial or f.has_changed())
+        and f.cleaned_data
+        and not f.cleaned_data.get("DELETE")
     ]
 
 

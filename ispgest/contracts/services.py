@@ -20,6 +20,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ispgest.accounts.selectors import technicians
 from ispgest.clients.history import changes_between, record_event, snapshot
 from ispgest.clients.models import Client
 from ispgest.contracts import signals
@@ -530,6 +531,13 @@ EQUIPMENT_TRANSITIONS = {
 }
 
 
+def _check_technician(equipment: Equipment) -> None:
+    if equipment.technician_id and not technicians().filter(pk=equipment.technician_id).exists():
+        raise DomainError(
+            "El técnico debe ser un usuario activo con el rol Técnico.", field="technician"
+        )
+
+
 def _check_equipment(equipment: Equipment) -> None:
     equipment.mac_address = normalize_mac(equipment.mac_address)
     equipment.serial_number = (equipment.serial_number or "").strip()
@@ -578,6 +586,7 @@ def equipment_install(*, actor, client: Client, data: dict[str, Any]) -> Equipme
     if equipment.installed_on is None:
         equipment.installed_on = _today()
     _check_equipment(equipment)
+    _check_technician(equipment)
     _save_equipment(equipment)
     record_event(
         client=client,
@@ -595,6 +604,8 @@ def equipment_update(*, actor, equipment: Equipment, data: dict[str, Any]) -> Eq
     before = snapshot(equipment, EQUIPMENT_FIELDS)
     changed = _apply(equipment, data, EQUIPMENT_FIELDS)
     _check_equipment(equipment)
+    if "technician" in changed:
+        _check_technician(equipment)
     if "mac_address" not in changed and before["mac_address"][1] != equipment.mac_address:
         changed.append("mac_address")
     if not changed:

@@ -652,6 +652,7 @@ def package_assignment_print(request, pk: int):
 @require_POST
 @staff_required("contracts.add_signeddocument")
 def document_upload(request, client_id: int):
+    """Store a signed contract; on an error the form comes back with what was typed."""
     client = _client(request, client_id)
     form = SignedDocumentForm(request.POST, request.FILES, client=client)
     if form.is_valid():
@@ -664,15 +665,15 @@ def document_upload(request, client_id: int):
                 contract=form.cleaned_data.get("contract"),
             )
         except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(
-                    request, _("Archivo del contrato firmado: %(message)s") % {"message": message}
-                )
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Contrato firmado guardado."))
-    else:
-        _form_errors_to_messages(request, form)
-    return redirect(client_url(client.pk, "contratos-firmados"))
+            return redirect(client_url(client.pk, "contratos-firmados"))
+    return render(
+        request,
+        "contracts/document_upload.html",
+        {"client": client, "form": form, "back_url": client_url(client.pk, "contratos-firmados")},
+    )
 
 
 @staff_required("contracts.view_signeddocument")

@@ -10,12 +10,17 @@ class FormRenderer(TemplatesSetting):
 
 
 class StyledFormMixin:
-    """Adds Bootstrap classes to widgets; use in every ModelForm/Form of the UI."""
+    """Adds Bootstrap classes to widgets; use in every ModelForm/Form of the UI.
+
+    Text inputs carry no `maxlength`: a browser cuts longer input silently, so the server
+    checks the length and says the limit instead.
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             widget = field.widget
+            widget.attrs.pop("maxlength", None)
             if isinstance(widget, forms.CheckboxInput):
                 css = "form-check-input"
             elif isinstance(widget, (forms.Select, forms.SelectMultiple)):

@@ -94,3 +94,17 @@ def test_staff_create_edit_review_history_and_deactivate_a_client(page, login, m
 
     page.goto("/clientes/?status=inactive&q=gonzalez")
     expect(page.get_by_role("link", name=re.compile("María González Núñez")).first).to_be_visible()
+
+
+def test_a_name_over_the_limit_is_refused_with_the_limit_not_cut(page, login, make_user, catalog):
+    """The browser must not cut a long name silently: the page says the limit and saves
+    nothing."""
+    login(make_user("Administrador"))
+    page.goto("/clientes/nuevo/")
+    long_name = "Cooperativa de Servicios Públicos " * 9  # 306 characters
+    name = page.get_by_role("textbox", name="Nombre:", exact=True)
+    name.fill(long_name)
+    assert name.input_value() == long_name
+    page.get_by_role("button", name="Guardar").click()
+    expect(page.get_by_text(re.compile(r"255 caracteres \(tiene 30\d\)"))).to_be_visible()
+    assert not Client.objects.exists()

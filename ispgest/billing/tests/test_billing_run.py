@@ -205,3 +205,20 @@ def test_exempt_tax_condition_gets_no_tax():
         Decimal("0.00"),
         Decimal("1000.00"),
     )
+
+
+@pytest.mark.parametrize("today", [date(2026, 11, 1), date(2026, 10, 20)])
+def test_the_preview_skips_a_run_already_done_and_shows_the_next_invoice(today):
+    """On the cycle's day after its run, or after a run made in advance, the preview shows
+    the invoice of the next period, not "nothing to invoice" for the period already billed."""
+    entity = setup_billing()
+    client = make_client(entity, billing_tax=tax())
+    contract = make_contract(client, make_plan("1210.00"))
+    run()  # the run of 2026-11-01: October is invoiced
+    run_date, drafts, errors = engine.preview_client(client, today=today)
+    assert run_date == date(2026, 12, 1) and not errors
+    assert [d.contract_id for d in drafts] == [contract.pk]
+    assert (drafts[0].period_start, drafts[0].period_end) == (date(2026, 11, 1), date(2026, 12, 1))
+    run(date(2026, 12, 1))
+    issued = Invoice.objects.get(period_start=date(2026, 11, 1))
+    assert issued.total == drafts[0].total

@@ -223,3 +223,43 @@ def test_the_database_refuses_to_edit_ledger_rows_on_postgresql():
     ):
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cur:
             cur.execute(sql)
+
+
+def test_the_unpaid_invoices_figures_count_invoices_not_delivery_notes(admin_user):
+    """ "Facturas impagas" on the client, the list and the export counts invoices; a
+    delivery note (albarán) stays payable but is not an unpaid invoice."""
+    from ispgest.billing.selectors import compute_client_balances, unpaid_summary
+    from ispgest.billing.services import LineInput, document_create, payment_register
+
+    client = make_client(setup_billing(), billing_tax=tax())
+    invoice = document_create(
+        actor=admin_user, client=client, lines=[LineInput("Alta", "1", "100")], notify=False
+    )
+    note = document_create(
+        actor=admin_user,
+        client=client,
+        kind="delivery_note",
+        lines=[LineInput("Router", "1", "50")],
+        notify=False,
+    )
+    summary = unpaid_summary([client.pk])[client.pk]
+    assert (summary["unpaid_count"], summary["unpaid_total"]) == (1, invoice.total)
+    assert compute_client_balances([client.pk])[client.pk] == (1, invoice.total)
+    payment_register(
+        actor=admin_user, client=client, amount=note.total, method=method("cash"), invoices=[note]
+    )
+    note.refresh_from_db()
+    assert note.status == "paid"
+    assert unpaid_summary([client.pk])[client.pk]["unpaid_count"] == 1
+    from ispgest.billing.selectors import rebuild_all_client_balances
+
+    document_create(
+        actor=admin_user,
+        client=client,
+        kind="delivery_note",
+        lines=[LineInput("Cable", "1", "10")],
+        notify=False,
+    )
+    rebuild_all_client_balances()
+    summary = unpaid_summary([client.pk])[client.pk]
+    assert (summary["unpaid_count"], summary["unpaid_total"]) == (1, invoice.total)

@@ -271,3 +271,46 @@ def test_client_panels_run_a_fixed_number_of_queries(rf, admin_user, billing_cli
     for _ in range(5):
         add_one()
     assert count() == few
+
+
+def test_a_quote_from_a_package_charges_the_clients_own_tax(admin_client, admin_user):
+    """The client's own tax wins over the product's, as on invoices the run issues."""
+    from ispgest.catalog.models import Product
+    from ispgest.contracts import services as contract_services
+
+    client = make_client(setup_billing(), billing_tax=tax("IVA 21%", "21.00"), email="q@x.test")
+    product = Product.objects.create(
+        name="Router WiFi", price=Decimal("100.00"), tax=tax("IVA 27%", "27.00")
+    )
+    package = contract_services.package_create(
+        actor=admin_user,
+        data={"name": "Equipo", "renewal_months": 12},
+        lines=[{"product": product, "quantity": Decimal("1"), "unit_price": Decimal("121.00")}],
+    )
+    assignment = contract_services.package_assign(
+        actor=admin_user, client=client, package=package, start_date=date(2026, 1, 1)
+    )
+    assert assignment.lines.get().tax.rate == Decimal("27.00")  # the product's, on the line
+    admin_client.post(reverse("billing:document_from_package", args=[assignment.pk, "quote"]))
+    quote = Invoice.objects.get(kind="quote")
+    line = quote.lines.get()
+    assert line.tax_rate == Decimal("21.00")
+    assert quote.total == Decimal("121.00") and quote.tax_total == Decimal("21.00")
+
+
+def test_the_run_progress_fragment_brings_the_issued_invoices_when_it_finishes(
+    admin_client, billing_client, django_capture_on_commit_callbacks
+):
+    """The page swaps only the progress fragment; when it reaches 100 % the fragment must
+    carry the invoice list, or the page keeps saying there are none until a reload."""
+    run = BillingRun.objects.create(run_date=date(2026, 11, 1), created_by=None)
+    waiting = admin_client.get(reverse("billing:run_detail", args=[run.pk])).content.decode()
+    assert "No hay documentos" in waiting
+    assert 'hx-get="' + reverse("billing:run_progress", args=[run.pk]) in waiting  # polls
+    from ispgest.billing import engine
+
+    engine.billing_run_execute(run, notify=False)
+    fragment = admin_client.get(reverse("billing:run_progress", args=[run.pk])).content.decode()
+    inv = Invoice.objects.get()
+    assert inv.number_display in fragment and "No hay documentos" not in fragment
+    assert "hx-get" not in fragment  # finished: no more polling

@@ -179,3 +179,28 @@ def test_quick_search_finds_a_phone_typed_without_separators(admin_user):
     assert names(run(admin_user, q="45204561")) == [target.name]
     assert names(run(admin_user, q="4520-4561")) == [target.name]
     assert names(run(admin_user, q="5491145204561")) == [target.name]
+
+
+@pytest.mark.django_db
+def test_quick_search_finds_n_tilde_names_typed_with_n_and_narrows_when_typed_with_n_tilde(
+    admin_user,
+):
+    nunez = make("Juan Núñez", email="jn@correo.test")
+    make("Ana Nunez")
+    assert sorted(names(run(admin_user, q="nunez"))) == ["Ana Nunez", nunez.name]
+    assert names(run(admin_user, q="NUNEZ juan")) == [nunez.name]
+    assert names(run(admin_user, q="núñez")) == [nunez.name]  # typing ñ narrows to ñ
+
+
+@pytest.mark.django_db
+def test_quick_search_finds_ids_typed_with_the_documents_punctuation(admin_user):
+    target = make(
+        "Marta Gil",
+        tax_id="20123456786",
+        tax_id_kind="CUIT",
+        document_number="12.345.678",
+        custom_id="CL-0042",
+    )
+    make("Otro Cliente", tax_id="20999999990", document_number="99.999.999")
+    for typed in ["20-12345678-6", "20123456786", "12.345.678", "12345678", "CL-0042", "cl0042"]:
+        assert names(run(admin_user, q=typed)) == [target.name], typed

@@ -123,3 +123,24 @@ def test_triggers_survive_a_migration_that_rebuilds_the_table():
     assert side_of(orphan) == row_of(orphan)
     later = make("Después")
     assert side_of(later) == row_of(later)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_search_text_migration_rewrites_old_rows_and_their_side_rows():
+    from importlib import import_module
+
+    from django.apps import apps as live_apps
+    from django.db import connection
+
+    client = Client(name="Íñigo Muñoz", document_number="12.345.678")
+    client.refresh_search_fields()
+    client.save()
+    old = "in~igo mun~oz 12.345.678"
+    Client.objects.filter(pk=client.pk).update(search_text=old)
+    migration = import_module("ispgest.clients.migrations.0104_search_text_n_and_compact_ids")
+    with connection.schema_editor() as editor:
+        migration.recompute(live_apps, editor)
+    client.refresh_from_db()
+    assert "inigo munoz" in client.search_text and "12345678" in client.search_text
+    side = ClientSearch.objects.get(client_id=client.pk)
+    assert side.search_text == client.search_text

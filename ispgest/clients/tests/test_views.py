@@ -358,3 +358,34 @@ def test_renaming_a_client_with_invoices_asks_for_confirmation_in_the_form(
     assert admin_client.post(url, {**post, "confirm_rename": "1"}).status_code == 302
     c.refresh_from_db()
     assert c.name == "Nuevo"
+
+
+def test_the_rename_confirmation_says_why_even_when_the_name_is_composed(admin_client):
+    """A natural person's name is composed from its parts, so no "Nombre" input shows the
+    error: the page itself must say why it asks for confirmation."""
+    from lxml import html as lxml_html
+
+    from ispgest.billing import services as billing
+    from ispgest.billing.tests.factories import make_client as billing_client
+    from ispgest.billing.tests.factories import setup_billing
+    from ispgest.core.testing import form_values
+
+    client = billing_client(
+        setup_billing("AR"),
+        person_type="natural",
+        first_name="José",
+        first_surname="Pérez",
+        name="José Pérez",
+    )
+    billing.document_create(
+        actor=None, client=client, lines=[billing.LineInput("Alta", "1", "100")], notify=False
+    )
+    url = reverse("clients:edit", args=[client.pk])
+    data = form_values(admin_client.get(url).content)
+    data["first_name"] = "Josefa"
+    page = lxml_html.fromstring(admin_client.post(url, data).content.decode())
+    alerts = " ".join(a.text_content() for a in page.xpath("//*[@role='alert']"))
+    assert "renombrarlo puede generar conflictos" in alerts
+    assert page.xpath("//input[@name='confirm_rename']")
+    client.refresh_from_db()
+    assert client.first_name == "José"

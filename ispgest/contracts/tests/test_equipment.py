@@ -110,3 +110,20 @@ def test_equipment_needs_a_product_or_a_description_and_the_clients_own_contract
         services.equipment_install(
             actor=admin_user, client=subscriber, data={"description": "ONU", "contract": foreign}
         )
+
+
+def test_the_service_refuses_a_technician_without_the_role(subscriber, admin_user, make_user):
+    from ispgest.accounts.roles import SELLER, TECHNICIAN
+
+    with pytest.raises(ValidationError) as exc:
+        services.equipment_install(
+            actor=admin_user,
+            client=subscriber,
+            data={"description": "ONU", "technician": make_user(SELLER)},
+        )
+    assert "technician" in exc.value.error_dict
+    tech = make_user(TECHNICIAN)
+    done = services.equipment_install(
+        actor=admin_user, client=subscriber, data={"description": "ONU", "technician": tech}
+    )
+    assert done.technician == tech

@@ -21,6 +21,7 @@ from ispgest.contracts.models import (
     SignedDocument,
 )
 from ispgest.contracts.panels import client_panels
+from ispgest.core.testing import form_values
 
 pytestmark = pytest.mark.django_db
 
@@ -200,12 +201,12 @@ def test_ui_upload_refuses_executables_and_big_files_and_downloads_as_attachment
 ):
     url = reverse("contracts:document_upload", args=[subscriber.pk])
     exe = SimpleUploadedFile("contrato.pdf", b"MZ\x90\x00" + b"\x00" * 100, "application/pdf")
-    resp = admin_client.post(url, {"file": exe}, follow=True)
-    assert any("no es un PDF ni una imagen" in m for m in _messages(resp))
+    resp = admin_client.post(url, {"file": exe})
+    assert "no es un PDF ni una imagen" in resp.content.decode()
     settings.ISPGEST_UPLOAD_MAX_BYTES = 100
     big = SimpleUploadedFile("contrato.pdf", PDF + b"x" * 200, "application/pdf")
-    resp = admin_client.post(url, {"file": big}, follow=True)
-    assert any("supera el tamaño máximo" in m for m in _messages(resp))
+    resp = admin_client.post(url, {"file": big})
+    assert "supera el tamaño máximo" in resp.content.decode()
     assert not SignedDocument.objects.exists()
     settings.ISPGEST_UPLOAD_MAX_BYTES = 10_000
     ok = SimpleUploadedFile("firmado.pdf", PDF, "application/pdf")
@@ -310,3 +311,67 @@ def test_the_contracts_list_searches_address_and_client_name(
     assert "Rivadavia 300" in body and "Colón 12" not in body
     body = admin_client.get(url, {"q": "colón"}).content.decode()
     assert "Colón 12" in body and "Rivadavia 300" not in body
+
+
+def test_saving_a_package_with_its_lines_untouched_keeps_them(admin_client, package):
+    url = reverse("contracts:package_edit", args=[package.pk])
+    before = [(line.description, line.quantity, line.unit_price) for line in package.lines.all()]
+    data = form_values(admin_client.get(url).content)
+    resp = admin_client.post(url, data)
+    assert resp.status_code == 302, resp.content.decode()
+    after = [(line.description, line.quantity, line.unit_price) for line in package.lines.all()]
+    assert after == before
+
+
+def test_adding_a_line_while_editing_keeps_the_untouched_ones(admin_client, package):
+    url = reverse("contracts:package_edit", args=[package.pk])
+    before = [line.description for line in package.lines.all()]
+    data = form_values(admin_client.get(url).content)
+    extra = int(data["lines-TOTAL_FORMS"]) - 1  # the empty form the page offers
+    data[f"lines-{extra}-description"] = "Visita técnica"
+    data[f"lines-{extra}-quantity"] = "1"
+    data[f"lines-{extra}-unit_price"] = "1200"
+    resp = admin_client.post(url, data)
+    assert resp.status_code == 302, resp.content.decode()
+    assert [line.description for line in package.lines.all()] == [*before, "Visita técnica"]
+
+
+def test_editing_a_clients_package_lines_untouched_keeps_them(
+    admin_client, subscriber, package, admin_user
+):
+    assignment = services.package_assign(
+        actor=admin_user, client=subscriber, package=package, start_date=date(2026, 1, 15)
+    )
+    url = reverse("contracts:package_assignment_edit", args=[assignment.pk])
+    before = [(line.description, line.quantity) for line in assignment.lines.all()]
+    resp = admin_client.post(url, form_values(admin_client.get(url).content))
+    assert resp.status_code == 302, resp.content.decode()
+    assert [(line.description, line.quantity) for line in assignment.lines.all()] == before
+
+
+def test_the_equipment_technician_choice_offers_the_technicians(
+    admin_client, make_user, subscriber
+):
+    technician = make_user(TECHNICIAN, username="tecnico1", first_name="Tomás")
+    seller = make_user(SELLER, username="vende1")
+    make_user(TECHNICIAN, username="baja", is_active=False)
+    page = admin_client.get(reverse("contracts:equipment_create", args=[subscriber.pk]))
+    choices = page.context["form"].fields["technician"].queryset
+    assert list(choices) == [technician]
+    assert seller not in choices
+
+
+def test_after_an_upload_error_the_typed_description_is_still_there(admin_client, subscriber):
+    from lxml import html as lxml_html
+
+    url = reverse("contracts:document_upload", args=[subscriber.pk])
+    exe = SimpleUploadedFile("contrato.pdf", b"MZ\x90\x00" + b"\x00" * 100, "application/pdf")
+    resp = admin_client.post(url, {"file": exe, "title": "Contrato de alta firmado en 2026"})
+    page = lxml_html.fromstring(resp.content.decode())
+    assert page.xpath("//input[@name='title']/@value") == ["Contrato de alta firmado en 2026"]
+    errors = " ".join(e.text_content() for e in page.xpath("//*[@role='alert']"))
+    assert "no es un PDF ni una imagen" in errors
+    assert page.xpath(
+        f"//a[@href='{reverse('clients:detail', args=[subscriber.pk])}#panel-contratos-firmados']"
+    )
+    assert not SignedDocument.objects.exists()

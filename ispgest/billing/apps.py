@@ -5,3 +5,8 @@ class BillingConfig(AppConfig):
     name = "ispgest.billing"
     label = "billing"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from ispgest.billing import stats
+
+        stats.connect()

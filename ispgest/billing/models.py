@@ -611,3 +611,54 @@ class SepaBatchItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mandate_reference}: {self.amount}"
+
+
+class MonthlyMoney(models.Model):
+    """Invoiced, credited and collected per month and seller, for the dashboard's figures
+    and its 12-month chart. Bumped in the same transaction as every issued document and
+    every payment or reversal (receivers of billing.signals, `billing.stats`), and rebuilt
+    from the documents and payments by the nightly job `billing.dashboard_rebuild`, which
+    also folds in rows written without the services (bulk loaders). 0 = no seller."""
+
+    month = models.DateField(_("Mes"))
+    seller_key = models.BigIntegerField()
+    invoiced = models.DecimalField(_("Facturado"), default=ZERO, **MONEY)
+    invoices = models.PositiveIntegerField(_("Facturas"), default=0)
+    credited = models.DecimalField(_("Notas de crédito"), default=ZERO, **MONEY)
+    collected = models.DecimalField(_("Cobrado"), default=ZERO, **MONEY)
+    payments = models.IntegerField(_("Pagos"), default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("Facturación del mes")
+        verbose_name_plural = _("Facturación por mes")
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["month", "seller_key"], name="uniq_monthly_money")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}/{self.seller_key}: {self.invoiced} / {self.collected}"
+
+
+class MoneyTally(models.Model):
+    """Point-in-time money figures per seller (recurring revenue, unpaid and overdue debt,
+    wallets): a snapshot the job `billing.dashboard_refresh` rebuilds every few minutes."""
+
+    seller_key = models.BigIntegerField(unique=True)
+    mrr = models.DecimalField(_("Ingreso mensual recurrente"), default=ZERO, **MONEY)
+    active_contracts = models.PositiveIntegerField(default=0)
+    unpaid_total = models.DecimalField(default=ZERO, **MONEY)
+    unpaid_clients = models.PositiveIntegerField(default=0)
+    overdue_total = models.DecimalField(default=ZERO, **MONEY)
+    overdue_clients = models.PositiveIntegerField(default=0)
+    wallet_total = models.DecimalField(default=ZERO, **MONEY)
+    wallet_clients = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("Cifras de cobro")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.seller_key}: {self.mrr}"

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Sum
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_POST
 from ispgest.accounts.decorators import staff_required
 from ispgest.billing import engine, selectors, services
 from ispgest.billing.calc import tax_breakdown
+from ispgest.billing.filters import DocumentFilterForm, PaymentFilterForm
 from ispgest.billing.forms import (
     BillingRunForm,
     CreditNoteForm,
@@ -129,14 +131,26 @@ def invoice_list(request):
         .select_related("invoice_type")
         .order_by("-id")
     )
-    kind = request.GET.get("kind")
-    if kind in Invoice.Kind.values:
-        qs = qs.filter(kind=kind)
-    status = request.GET.get("status")
-    if status in Invoice.Status.values:
-        qs = qs.filter(status=status)
+    form = DocumentFilterForm(request.GET or None)
+    qs = form.apply(qs)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(request, "billing/invoice_list.html", {"page_obj": page})
+    return render(request, "billing/invoice_list.html", {"page_obj": page, "form": form})
+
+
+@staff_required("billing.view_payment")
+def payment_list(request):
+    """Payments (and reversals) of the visible clients, by date; "Cobrado este mes"."""
+    form = PaymentFilterForm(request.GET or None)
+    qs = form.apply(
+        Payment.objects.filter(client__in=visible_clients(request.user))
+        .select_related("client", "method", "receipt")
+        .order_by("-date", "-id")
+    )
+    total = qs.aggregate(total=Sum("amount"))["total"]
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request, "billing/payment_list.html", {"page_obj": page, "form": form, "total": total}
+    )
 
 
 @staff_required("billing.view_invoice")

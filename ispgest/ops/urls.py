@@ -4,6 +4,7 @@ from ispgest.ops import views
 
 app_name = "ops"
 urlpatterns = [
+    path("cola/", views.task_list, name="task_list"),
     path("tareas/", views.job_list, name="job_list"),
     path("tareas/tabla/", views.job_table, name="job_table"),
     path("tareas/<str:name>/", views.job_detail, name="job_detail"),

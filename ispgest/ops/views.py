@@ -14,6 +14,7 @@ from ispgest.accounts.decorators import staff_required
 from ispgest.core import schedule as core_schedule
 from ispgest.ops import selectors, services
 from ispgest.ops.forms import ScheduleForm
+from ispgest.ops.queue import queue_state
 from ispgest.ops.schedule import Schedule, describe
 
 
@@ -129,3 +130,11 @@ def job_run(request, name: str):
     if request.POST.get("next") == "detail":
         return redirect("ops:job_detail", name=name)
     return redirect("ops:job_list")
+
+
+@staff_required("ops.view_jobstate")
+def task_list(request):
+    """ "Cola de tareas": what waits for a worker and what failed in the last 24 h."""
+    failed_only = request.GET.get("estado") == "fallidas"
+    state = queue_state(rows=100)
+    return render(request, "ops/task_list.html", {"queue": state, "failed_only": failed_only})

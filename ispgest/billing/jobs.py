@@ -1,0 +1,25 @@
+from datetime import timedelta
+
+from ispgest.core.schedule import ScheduledJob
+
+JOBS = [
+    ScheduledJob(
+        name="billing.dashboard_refresh",
+        title="Cifras de cobro del panel",
+        task="ispgest.billing.stats.refresh_money_tallies_task",
+        every=timedelta(minutes=5),
+        description="Recalcula el ingreso mensual recurrente, lo impago, lo vencido y los "
+        "monederos por vendedor que muestra «Inicio».",
+        timeout=timedelta(minutes=30),
+    ),
+    ScheduledJob(
+        name="billing.dashboard_rebuild",
+        title="Reconstrucción de la facturación por mes",
+        task="ispgest.billing.stats.rebuild_monthly_money_task",
+        cron="30 4 * * *",
+        description="Recalcula lo facturado y cobrado de los últimos 13 meses desde las "
+        "facturas y los pagos (el panel lo mantiene al día en cada cambio; esto corrige "
+        "lo cargado por otras vías).",
+        timeout=timedelta(hours=2),
+    ),
+]

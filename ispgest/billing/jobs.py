@@ -4,6 +4,16 @@ from ispgest.core.schedule import ScheduledJob
 
 JOBS = [
     ScheduledJob(
+        name="billing.due_reminders",
+        title="Recordatorios de vencimiento",
+        task="ispgest.billing.reminders.send_due_reminders_task",
+        cron="0 9 * * *",
+        description="Envía por e-mail el recordatorio de las facturas que vencen pronto y el "
+        "aviso de las vencidas impagas (Facturación → Recordatorios de vencimiento); nunca "
+        "dos veces la misma factura y etapa.",
+        timeout=timedelta(hours=4),
+    ),
+    ScheduledJob(
         name="billing.dashboard_refresh",
         title="Cifras de cobro del panel",
         task="ispgest.billing.stats.refresh_money_tallies_task",

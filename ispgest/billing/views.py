@@ -463,3 +463,24 @@ def sepa_return(request, item_pk):
     else:
         messages.error(request, _("Indique el motivo de la devolución."))
     return redirect("billing:sepa_detail", pk=item.batch_id)
+
+
+@staff_required("billing.view_remindersettings", "billing.change_remindersettings")
+def reminder_settings(request):
+    """Recordatorios de vencimiento: days before/after the due date and the ISP's texts."""
+    from ispgest.billing.forms import ReminderSettingsForm
+    from ispgest.billing.models import InvoiceReminder
+    from ispgest.billing.reminders import reminder_settings as current
+    from ispgest.billing.reminders import reminder_settings_update
+
+    form = ReminderSettingsForm(request.POST or None, instance=current())
+    if request.method == "POST" and form.is_valid():
+        try:
+            reminder_settings_update(actor=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            _errors_to_messages(request, exc, form)
+        else:
+            messages.success(request, _("Recordatorios guardados."))
+            return redirect("billing:reminder_settings")
+    recent = InvoiceReminder.objects.select_related("invoice").order_by("-sent_at", "-id")[:20]
+    return render(request, "billing/reminder_settings.html", {"form": form, "recent": recent})

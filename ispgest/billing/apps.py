@@ -7,6 +7,7 @@ class BillingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from ispgest.billing import stats
+        from ispgest.billing import autorun, stats
 
         stats.connect()
+        autorun.connect()

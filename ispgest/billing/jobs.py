@@ -4,6 +4,16 @@ from ispgest.core.schedule import ScheduledJob
 
 JOBS = [
     ScheduledJob(
+        name="billing.automatic_runs",
+        title="Facturación automática",
+        task="ispgest.billing.autorun.run_automatic_billing",
+        cron="0 6 * * *",
+        description="El día de cada ciclo de facturación marcado como automático lanza la "
+        "facturación periódica (la misma que la manual) y envía su resumen a los "
+        "administradores.",
+        timeout=timedelta(hours=1),
+    ),
+    ScheduledJob(
         name="billing.due_reminders",
         title="Recordatorios de vencimiento",
         task="ispgest.billing.reminders.send_due_reminders_task",

@@ -11,3 +11,6 @@ documents_issued = Signal()
 payment_registered = Signal()
 # payment=Payment (the original), reversal=Payment, actor
 payment_reversed = Signal()
+# run=BillingRun (finished: status done or failed), sent by the billing-run task once the
+# run's outcome is saved (outside the chunks' transactions).
+billing_run_finished = Signal()

@@ -5,9 +5,36 @@ from ispgest.accounts.models import ApiToken, User
 
 
 @transaction.atomic
-def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
-    """Issue a token for `user`; the raw value is returned once and never stored."""
-    return ApiToken.issue(user=user, name=name.strip() or "API")
+def api_token_create(
+    *, user: User, name: str, scopes: list[str] | None = None, expires_at=None
+) -> tuple[ApiToken, str]:
+    """Issue a token for `user` with a scope (default: all its role allows) and an optional
+    expiry; the raw value is returned once and never stored."""
+    from django.core.exceptions import ValidationError
+
+    from ispgest.accounts.models import SCOPE_ALL, scope_choices
+    from ispgest.core.audit import audit
+    from ispgest.core.text import CONTROL_MESSAGE, has_control_chars
+
+    known = {key for key, _label in scope_choices()}
+    scopes = list(dict.fromkeys(scopes or [SCOPE_ALL]))
+    unknown = [s for s in scopes if s not in known]
+    if unknown:
+        raise ValidationError({"scopes": [f"Alcance desconocido: «{unknown[0]}»."]})
+    if has_control_chars(name):
+        raise ValidationError({"name": [str(CONTROL_MESSAGE)]})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": ["La fecha de caducidad debe ser futura."]})
+    token, raw = ApiToken.issue(
+        user=user, name=name.strip() or "API", scopes=scopes, expires_at=expires_at
+    )
+    audit(
+        actor=user,
+        action="api_token.created",
+        obj=token,
+        summary=f"Token de API «{token.name}» ({', '.join(scopes)})",
+    )
+    return token, raw
 
 
 @transaction.atomic

@@ -30,7 +30,10 @@ def profile(request):
             token_form = TokenForm(request.POST, prefix="token")
             if token_form.is_valid():
                 _token, new_token = services.api_token_create(
-                    user=request.user, name=token_form.cleaned_data["name"]
+                    user=request.user,
+                    name=token_form.cleaned_data["name"],
+                    scopes=token_form.cleaned_data["scopes"],
+                    expires_at=token_form.expires_at(),
                 )
                 messages.success(
                     request, _("Token creado. Cópielo ahora: no se volverá a mostrar.")

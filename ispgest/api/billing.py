@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from ispgest.api.base import require_perms
 from ispgest.billing import engine, selectors, services
@@ -23,7 +23,7 @@ from ispgest.clients.scoping import visible_clients
 router = Router(tags=["facturación"])
 
 
-class LineOut(Schema):
+class InvoiceLineOut(Schema):
     description: str
     quantity: Decimal
     unit_price: Decimal
@@ -65,7 +65,7 @@ class InvoiceOut(Schema):
 
 
 class InvoiceDetailOut(InvoiceOut):
-    lines: list[LineOut]
+    lines: list[InvoiceLineOut]
 
 
 class InvoiceFilter(Schema):
@@ -74,7 +74,7 @@ class InvoiceFilter(Schema):
     status: str | None = None
 
 
-class LineIn(Schema):
+class InvoiceLineIn(Schema):
     description: str
     quantity: Decimal = Decimal("1")
     unit_price: Decimal
@@ -86,7 +86,7 @@ class DocumentIn(Schema):
     kind: str = Field("invoice", description="invoice | quote | delivery_note")
     issue_date: dt.date | None = None
     notes: str = ""
-    lines: list[LineIn]
+    lines: list[InvoiceLineIn]
 
 
 class CreditNoteIn(Schema):
@@ -211,7 +211,7 @@ def _client(request, client_id):
 
 
 @router.get("/invoices", response=list[InvoiceOut], url_name="billing_invoice_list")
-@paginate(LimitOffsetPagination)
+@paginate
 def invoice_list(request, filters: Query[InvoiceFilter]):
     """Documentos (facturas, notas de crédito, presupuestos, albaranes), los más nuevos primero."""
     require_perms(request, "billing.view_invoice")
@@ -281,7 +281,7 @@ def credit_note_create(request, invoice_id: int, payload: CreditNoteIn):
 
 
 @router.get("/payments", response=list[PaymentOut], url_name="billing_payment_list")
-@paginate(LimitOffsetPagination)
+@paginate
 def payment_list(request, client_id: int | None = None):
     require_perms(request, "billing.view_payment")
     qs = (
@@ -331,7 +331,7 @@ def payment_create(request, payload: PaymentIn):
     response=list[MovementOut],
     url_name="billing_wallet_movements",
 )
-@paginate(LimitOffsetPagination)
+@paginate
 def wallet_movements(request, client_id: int):
     require_perms(request, "billing.view_wallet")
     client = _client(request, client_id)

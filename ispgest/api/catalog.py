@@ -12,7 +12,7 @@ from django.db import models
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from ninja.orm import create_schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from pydantic import create_model
 
 from ispgest.api.base import require_perms
@@ -60,7 +60,7 @@ def _register(config: CatalogConfig) -> None:
     key = config.key
 
     @router.get(base, response=list[Out], url_name=f"{key}_list", operation_id=f"{key}_list")
-    @paginate(LimitOffsetPagination)
+    @paginate
     def list_rows(request, active: bool | None = None, q: str = ""):
         require_perms(request, config.perm("view"))
         return selectors.catalog_rows(config, active=active, q=q).order_by("pk")

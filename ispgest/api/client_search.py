@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from ninja import Field, Query, Schema, Status
+from ninja import Query as QueryParam
 
 from ispgest.api.base import require_perms
 from ispgest.api.clients import router
@@ -79,12 +80,18 @@ class ClientRow(Schema):
 
 
 class ClientPage(Schema):
+    """The shared page shape (api/pagination.py) plus the capped count of the search."""
+
+    items: list[ClientRow]
     count: int = Field(description="Coincidencias, hasta 1000 (count_capped: hay más)")
+    next_cursor: str | None = Field(
+        description="Pásela como `cursor` para la página siguiente; null en la última"
+    )
     count_capped: bool
     approximate: bool
-    next_cursor: str = Field(description="Pásela como `after` para la página siguiente")
-    prev_cursor: str = Field(description="Pásela como `before` para la página anterior")
-    results: list[ClientRow]
+    prev_cursor: str | None = Field(
+        description="Pásela como `before` para la página anterior; null en la primera"
+    )
 
 
 class MassUpdateIn(Schema):
@@ -150,16 +157,19 @@ def _form_data(filters: ClientFilters) -> dict:
 def client_search(
     request,
     filters: Query[ClientFilters],
-    after: str = "",
-    before: str = "",
-    limit: int = 25,
+    cursor: str = QueryParam(
+        "", max_length=1000, description="`next_cursor` de la página anterior"
+    ),
+    before: str = QueryParam("", max_length=1000, description="`prev_cursor` de la siguiente"),
+    after: str = QueryParam("", max_length=1000, description="Antiguo nombre de `cursor`"),
+    limit: int = QueryParam(25, ge=1, le=200, description="Filas por página (1 a 200)"),
 ):
-    """Search clients with the list's filters; keyset pages (`after`/`before` cursors)."""
+    """Search clients with the list's filters; keyset pages (`cursor`, `before`)."""
     require_perms(request, "clients.view_client")
-    if not 1 <= limit <= 200:
-        raise ValidationError({"limit": ["limit: entre 1 y 200."]})
     data = _form_data(filters)
-    result = search_clients(request.user, data, after=after, before=before, page_size=limit)
+    result = search_clients(
+        request.user, data, after=cursor or after, before=before, page_size=limit
+    )
     rows = []
     for c in result.rows:
         balance = getattr(c, "balance", None)
@@ -186,9 +196,9 @@ def client_search(
         "count": min(result.count, 1000) if result.count >= 0 else 0,
         "count_capped": result.count_capped,
         "approximate": result.approximate,
-        "next_cursor": result.next_cursor,
-        "prev_cursor": result.prev_cursor,
-        "results": rows,
+        "next_cursor": result.next_cursor or None,
+        "prev_cursor": result.prev_cursor or None,
+        "items": rows,
     }
 
 

@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from ispgest.api.base import require_perms
 from ispgest.clients import services
@@ -546,7 +546,7 @@ def put_extra_values(request, client_id: int, payload: ExtraValuesIn):
 
 
 @router.get("/{int:client_id}/history", response=list[EventOut], url_name="history_list")
-@paginate(LimitOffsetPagination)
+@paginate
 def list_history(request, client_id: int):
     """Historial del cliente, del más reciente al más antiguo."""
     require_perms(request, "clients.view_clientevent")

@@ -15,7 +15,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from ispgest.api.base import require_perms
 from ispgest.clients.models import Client
@@ -122,7 +122,7 @@ def _plan_data(data: dict) -> dict:
 
 
 @router.get("/plans", response=list[PlanOut], url_name="plan_list")
-@paginate(LimitOffsetPagination)
+@paginate
 def plan_list(request, active: bool | None = None):
     """Tarifas (filtro `active`)."""
     require_perms(request, "contracts.view_plan")
@@ -219,7 +219,7 @@ class TransitionIn(Schema):
 
 
 @router.get("/", response=list[ContractOut], url_name="contract_list")
-@paginate(LimitOffsetPagination)
+@paginate
 def contract_list(
     request,
     client: int | None = None,
@@ -455,7 +455,7 @@ def _equipment_data(data: dict) -> dict:
 
 
 @router.get("/equipment", response=list[EquipmentOut], url_name="equipment_list")
-@paginate(LimitOffsetPagination)
+@paginate
 def equipment_list(request, client: int | None = None, status: str = ""):
     require_perms(request, "contracts.view_equipment")
     qs = Equipment.objects.filter(client__in=visible_clients(request.user).values("pk"))
@@ -522,7 +522,7 @@ def equipment_reinstall(request, equipment_id: int, payload: EquipmentStatusIn):
 # renewable packages and their assignments
 
 
-class LineOut(Schema):
+class PackageLineOut(Schema):
     product: int | None = Field(None, alias="product_id")
     description: str
     quantity: Decimal
@@ -530,7 +530,7 @@ class LineOut(Schema):
     tax: int | None = Field(None, alias="tax_id")
 
 
-class LineIn(Schema):
+class PackageLineIn(Schema):
     product: int | None = None
     description: str = ""
     quantity: Decimal = Decimal("1")
@@ -544,7 +544,7 @@ class PackageOut(Schema):
     description: str
     renewal_months: int
     active: bool
-    lines: list[LineOut]
+    lines: list[PackageLineOut]
 
 
 class PackageAssignmentOut(Schema):
@@ -558,7 +558,7 @@ class PackageAssignmentOut(Schema):
     status: str = Field(description="active | removed")
     removed_on: date | None
     notes: str
-    lines: list[LineOut]
+    lines: list[PackageLineOut]
 
 
 class PackageAssignmentIn(Schema):
@@ -567,7 +567,7 @@ class PackageAssignmentIn(Schema):
     start_date: date
     contract: int | None = None
     renewal_months: int | None = Field(None, description="Vacío: el del paquete.")
-    lines: list[LineIn] | None = Field(None, description="Vacío: las líneas del paquete.")
+    lines: list[PackageLineIn] | None = Field(None, description="Vacío: las líneas del paquete.")
     notes: str = ""
 
 
@@ -579,7 +579,7 @@ class PackageConfigureIn(Schema):
 
 
 class PackageLinesIn(Schema):
-    lines: list[LineIn]
+    lines: list[PackageLineIn]
 
 
 @router.get("/packages", response=list[PackageOut], url_name="package_list")
@@ -593,7 +593,7 @@ def package_list(request, active: bool | None = None):
 @router.get(
     "/package-assignments", response=list[PackageAssignmentOut], url_name="package_assignment_list"
 )
-@paginate(LimitOffsetPagination)
+@paginate
 def package_assignment_list(request, client: int | None = None, status: str = ""):
     require_perms(request, "contracts.view_packageassignment")
     qs = PackageAssignment.objects.filter(
@@ -694,7 +694,7 @@ class SignedDocumentOut(Schema):
 
 
 @router.get("/signed-documents", response=list[SignedDocumentOut], url_name="signed_document_list")
-@paginate(LimitOffsetPagination)
+@paginate
 def signed_document_list(request, client: int | None = None):
     require_perms(request, "contracts.view_signeddocument")
     qs = SignedDocument.objects.filter(client__in=visible_clients(request.user).values("pk"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from ispgest.api.base import require_perms
 from ispgest.network import services
@@ -49,7 +49,7 @@ class RouterPatch(Schema):
 
 
 @router.get("/routers", response=list[RouterOut], url_name="router_list")
-@paginate(LimitOffsetPagination)
+@paginate
 def router_list(request, active: bool | None = None):
     require_perms(request, "network.view_router")
     qs = RouterModel.objects.order_by("name", "id")

@@ -1,7 +1,11 @@
-"""Form rendering shared by every page: Bootstrap classes and a <label for> on every input."""
+"""Form rendering shared by every page: Bootstrap classes and a <label for> on every input,
+and the refusal of control characters in every text field (core/text.py)."""
 
 from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
 from django.forms.renderers import TemplatesSetting
+
+from ispgest.core.text import ControlCharactersValidator
 
 
 class FormRenderer(TemplatesSetting):
@@ -10,7 +14,8 @@ class FormRenderer(TemplatesSetting):
 
 
 class StyledFormMixin:
-    """Adds Bootstrap classes to widgets; use in every ModelForm/Form of the UI.
+    """Adds Bootstrap classes to widgets and refuses control characters in every text field;
+    use in every ModelForm/Form of the UI (api/tests/test_conventions.py checks it).
 
     Text inputs carry no `maxlength`: a browser cuts longer input silently, so the server
     checks the length and says the limit instead.
@@ -19,6 +24,16 @@ class StyledFormMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
+            if isinstance(field, forms.CharField):
+                # Django's own validator refuses NUL only; ours refuses every control
+                # character, with one message on pages, the API and imports.
+                field.validators = [
+                    v
+                    for v in field.validators
+                    if not isinstance(v, ProhibitNullCharactersValidator)
+                ]
+                if not any(isinstance(v, ControlCharactersValidator) for v in field.validators):
+                    field.validators.append(ControlCharactersValidator())
             widget = field.widget
             widget.attrs.pop("maxlength", None)
             if isinstance(widget, forms.CheckboxInput):

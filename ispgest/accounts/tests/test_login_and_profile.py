@@ -81,7 +81,7 @@ def test_a_token_is_created_from_the_profile_shown_once_and_revoked(client, make
     assert token.revoked_at is not None
     resp = client.get("/api/v1/catalog/zones", **auth)
     assert resp.status_code == 401
-    assert resp.json()["detail"] == "Token ausente, revocado o no válido."
+    assert resp.json()["detail"] == "Token ausente, revocado, caducado o no válido."
 
 
 def test_a_user_cannot_revoke_someone_elses_token(client, make_user):

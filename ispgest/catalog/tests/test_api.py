@@ -32,7 +32,11 @@ def test_it_creates_lists_updates_and_deactivates_a_zone(api):
     resp = api.delete(f"{BASE}/zones/{zone_id}")
     assert resp.status_code == 200 and resp.json()["active"] is False
     assert Zone.objects.filter(pk=zone_id, active=False).exists()  # deactivated, not deleted
-    assert api.get(f"{BASE}/zones?active=true").json() == {"items": [], "count": 0}
+    assert api.get(f"{BASE}/zones?active=true").json() == {
+        "items": [],
+        "count": 0,
+        "next_cursor": None,
+    }
     assert api.get(f"{BASE}/zones?active=false").json()["count"] == 1
     assert api.get(f"{BASE}/zones").json()["count"] == 1
     assert api.post(f"{BASE}/zones/{zone_id}/reactivate").json()["active"] is True

@@ -29,12 +29,12 @@ def test_it_searches_with_cursor_pages(client, admin_user):
     auth = headers(admin_user)
     page = client.get("/api/v1/clients", {"q": "núñez", "limit": 3}, **auth).json()
     assert page["count"] == 5 and not page["count_capped"]
-    assert [r["name"] for r in page["results"]] == ["Núñez 0", "Núñez 1", "Núñez 2"]
+    assert [r["name"] for r in page["items"]] == ["Núñez 0", "Núñez 1", "Núñez 2"]
     rest = client.get(
-        "/api/v1/clients", {"q": "núñez", "limit": 3, "after": page["next_cursor"]}, **auth
+        "/api/v1/clients", {"q": "núñez", "limit": 3, "cursor": page["next_cursor"]}, **auth
     ).json()
-    assert [r["name"] for r in rest["results"]] == ["Núñez 3", "Núñez 4"]
-    assert rest["next_cursor"] == ""
+    assert [r["name"] for r in rest["items"]] == ["Núñez 3", "Núñez 4"]
+    assert rest["next_cursor"] is None
 
 
 def test_malformed_filters_are_a_422_in_spanish(client, admin_user):
@@ -53,7 +53,7 @@ def test_a_seller_token_sees_only_its_clients(client, make_user):
     make("Propio", seller=mine)
     make("Ajeno")
     page = client.get("/api/v1/clients", **headers(make_user(SELLER, seller=mine))).json()
-    assert [r["name"] for r in page["results"]] == ["Propio"]
+    assert [r["name"] for r in page["items"]] == ["Propio"]
 
 
 def test_mass_update_and_export_through_the_api(client, admin_user, make_user, smtp_server):

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ispgest.accounts.decorators import staff_required
-from ispgest.billing import engine, selectors, services
+from ispgest.billing import engine, selectors, services, signals
 from ispgest.billing.calc import tax_breakdown
 from ispgest.billing.filters import DocumentFilterForm, PaymentFilterForm
 from ispgest.billing.forms import (
@@ -168,6 +168,7 @@ def invoice_detail(request, pk):
                 "payment__method", "payment__receipt"
             ),
             "credit_notes": invoice.credit_notes.all(),
+            "fiscal_panels": signals.panels_for(request, invoice),
         },
     )
 

@@ -62,3 +62,39 @@ def _finish(run_id: int, status: str, *, error: str = "", result=None) -> None:
         JobRun.objects.filter(pk=run_id).update(
             finished_at=timezone.now(), error=f"{run.error}\n{late}\n{error}".strip()[-8000:]
         )
+
+
+@task()
+def backup_task() -> dict:
+    """Scheduled job `ops.backup`."""
+    from ispgest.ops.backup import backup_create
+
+    result = backup_create()
+    return {
+        "archive": str(result.path),
+        "bytes": result.size,
+        "deleted": [p.name for p in result.deleted],
+    }
+
+
+@task()
+def prune_task_results() -> int:
+    """Scheduled job `ops.task_results_prune`: finished results of the database queue
+    older than 14 days (failed ones: 30). Nothing to do on other backends."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    if not settings.TASKS["default"]["BACKEND"].startswith("django_tasks_db"):
+        return 0
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    now = timezone.now()
+    done, _ = DBTaskResult.objects.filter(
+        status=TaskResultStatus.SUCCESSFUL, finished_at__lt=now - timedelta(days=14)
+    ).delete()
+    failed, _ = DBTaskResult.objects.filter(
+        status=TaskResultStatus.FAILED, finished_at__lt=now - timedelta(days=30)
+    ).delete()
+    return done + failed

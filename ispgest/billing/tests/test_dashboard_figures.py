@@ -1,7 +1,7 @@
 """Billing's dashboard figures: monthly money kept in the writing transaction, the rebuild,
 the point-in-time snapshot, scopes, and the document/payment lists the figures link to."""
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -10,13 +10,14 @@ from django.utils import timezone
 
 from ispgest.accounts.roles import SELLER
 from ispgest.billing import services
-from ispgest.billing.models import Invoice, MonthlyMoney
+from ispgest.billing.models import MonthlyMoney
 from ispgest.billing.services import LineInput
 from ispgest.billing.stats import (
     money_figures,
     rebuild_monthly_money,
     refresh_money_tallies,
 )
+from ispgest.billing.tests.dated import invoice_due
 from ispgest.billing.tests.factories import (
     make_client,
     make_contract,
@@ -93,8 +94,7 @@ def test_the_snapshot_holds_recurring_revenue_debt_overdue_and_wallets():
     make_contract(a, plan)  # 1000
     make_contract(b, plan, price="750.00")  # a custom price on the assignment
     make_contract(c, plan, status=ContractStatus.SUSPENDED)  # not recurring revenue now
-    overdue = _invoice(a, "300", issue_date=timezone.localdate() - timedelta(days=40))
-    Invoice.objects.filter(pk=overdue.pk).update(due_date=timezone.localdate() - timedelta(days=30))
+    invoice_due(a, "300", due_in=-30)
     _invoice(b, "200")  # unpaid, not due yet
     services.wallet_deposit(actor=None, client=c, amount="55", concept="Adelanto")
     refresh_money_tallies()
@@ -123,8 +123,7 @@ def test_a_seller_scope_sums_only_that_sellers_clients():
 def test_the_document_list_filters_by_issue_dates_and_overdue(admin_client):
     client = make_client(setup_billing())
     today = timezone.localdate()
-    old = _invoice(client, "10", issue_date=today - timedelta(days=60))
-    Invoice.objects.filter(pk=old.pk).update(due_date=today - timedelta(days=50))
+    old = invoice_due(client, "10", due_in=-50)
     new = _invoice(client, "20")
     url = reverse("billing:invoice_list")
     html = admin_client.get(url, {"desde": today.replace(day=1).isoformat()}).content.decode()

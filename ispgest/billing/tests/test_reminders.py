@@ -1,7 +1,6 @@
 """Due-date reminders: who gets them, when, what they say, and never twice."""
 
 import threading
-from datetime import timedelta
 
 import pytest
 from django.db import OperationalError, connection
@@ -9,9 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ispgest.billing import reminders, services
-from ispgest.billing.models import Invoice, InvoiceReminder
+from ispgest.billing.models import InvoiceReminder
 from ispgest.billing.reminders import reminder_settings_update, send_due_reminders
-from ispgest.billing.services import LineInput
+from ispgest.billing.tests.dated import invoice_due
 from ispgest.billing.tests.factories import make_client, method, setup_billing
 from ispgest.catalog.models import PaymentGateway
 from ispgest.clients.models import ClientEvent, GatewayAccount
@@ -24,12 +23,7 @@ TODAY = timezone.localdate
 
 
 def _invoice(client, amount="1500", *, due_in: int):
-    inv = services.document_create(
-        actor=None, client=client, lines=[LineInput("Abono mensual", "1", amount)], notify=False
-    )
-    Invoice.objects.filter(pk=inv.pk).update(due_date=TODAY() + timedelta(days=due_in))
-    inv.refresh_from_db()
-    return inv
+    return invoice_due(client, amount, due_in=due_in, text="Abono mensual")
 
 
 @pytest.fixture
@@ -69,9 +63,9 @@ def test_a_reminder_goes_to_the_principal_address_with_amount_due_date_and_refer
 
 def test_an_unpaid_invoice_gets_the_overdue_notice_m_days_after(entity):
     client = make_client(entity, email="b@cliente.test")
+    _invoice(client, due_in=-90)  # ancient debt: left to the collectors
     late = _invoice(client, due_in=-5)
     _invoice(client, due_in=-4)  # not yet M days late
-    _invoice(client, due_in=-90)  # ancient debt: left to the collectors
     assert send_due_reminders() == {"before": 0, "after": 1}
     reminder = InvoiceReminder.objects.get()
     assert (reminder.invoice, reminder.stage) == (late, "after")
@@ -171,8 +165,8 @@ def test_the_days_and_texts_are_configurable(entity):
         },
     )
     client = make_client(entity, email="t@cliente.test")
-    _invoice(client, due_in=6)
     _invoice(client, due_in=-5)
+    _invoice(client, due_in=6)
     assert send_due_reminders() == {"before": 1, "after": 0}
     assert "Evite el corte del servicio." in EmailMessage.objects.get().body_text
 

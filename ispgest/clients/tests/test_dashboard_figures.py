@@ -63,17 +63,14 @@ def test_last_months_snapshot_does_not_pass_for_this_months_flows(town):
 
 def test_the_list_filters_deactivated_in_a_period_overdue_and_wallet(admin_client, town):
     from ispgest.billing import services as billing
-    from ispgest.billing.models import Invoice
     from ispgest.billing.services import LineInput
+    from ispgest.billing.tests.dated import invoice_due
 
     url = reverse("clients:list")
     first = timezone.localdate().replace(day=1).isoformat()
     html = admin_client.get(url, {"status": "inactive", "deactivated_from": first}).content
     assert town["c"].name.encode() in html and town["a"].name.encode() not in html
-    inv = billing.document_create(
-        actor=None, client=town["a"], lines=[LineInput("Servicio", "1", "50")], notify=False
-    )
-    Invoice.objects.filter(pk=inv.pk).update(due_date=timezone.localdate() - timedelta(days=3))
+    invoice_due(town["a"], "50", due_in=-3)
     billing.document_create(
         actor=None, client=town["b"], lines=[LineInput("Servicio", "1", "50")], notify=False
     )

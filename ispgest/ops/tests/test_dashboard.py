@@ -118,3 +118,16 @@ def test_system_cards_count_failures_of_the_last_day(admin_client, isp, settings
     assert JobRun.objects.count() == 0
     queue_page = admin_client.get(reverse("ops:task_list")).content.decode()
     assert "ispgest.ops.tests.sample_tasks.note" in queue_page
+
+
+def test_an_english_speaking_administrator_reads_inicio_in_english(client, make_user, isp):
+    from ispgest.accounts.roles import ADMIN
+
+    user = make_user(ADMIN, language="en")
+    client.post(
+        reverse("accounts:login"), {"username": user.username, "password": "secreto-123456"}
+    )
+    html = client.get(reverse("home")).content.decode()
+    for text in ("Active clients", "Monthly recurring revenue", "Invoiced this month", "System"):
+        assert text in html
+    assert "Clientes activos" not in html

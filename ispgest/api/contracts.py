@@ -11,7 +11,6 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -32,6 +31,7 @@ from ispgest.contracts.models import (
     SignedDocument,
 )
 from ispgest.contracts.permissions import can_transition
+from ispgest.core import uploads
 from ispgest.core.exceptions import DomainError
 
 router = Router(tags=["contratos"])
@@ -734,14 +734,9 @@ def signed_document_download(request, document_id: int):
     """Descarga el archivo (Content-Disposition: attachment)."""
     require_perms(request, "contracts.view_signeddocument")
     document = _scoped(request, SignedDocument, document_id)
-    try:
-        handle = document.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    ext = document.file.name.rsplit(".", 1)[-1]
-    stem = document.original_name.rsplit(".", 1)[0] or "contrato"
-    response = FileResponse(
-        handle, as_attachment=True, filename=f"{stem}.{ext}", content_type=document.content_type
+    return uploads.download_response(
+        document.file,
+        original_name=document.original_name,
+        content_type=document.content_type,
+        fallback="contrato",
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response

@@ -94,7 +94,7 @@ def _mail_export(job: Job, size: int) -> None:
         attachments.append(Attachment(job.result_name, content, FORMATS[job.result["format"]][0]))
     link = settings.SITE_URL.rstrip("/") + reverse("clients:export_download", args=[job.pk])
     with transaction.atomic():
-        send_email(
+        message = send_email(
             template="client_export",
             to=[user.email],
             context={
@@ -109,6 +109,9 @@ def _mail_export(job: Job, size: int) -> None:
             sent_by=user,
             attachments=attachments,
         )
+        # The job page reads the message's delivery status from here.
+        job.result = {**job.result, "email_id": message.pk}
+        job.save(update_fields=["result"])
 
 
 @task()

@@ -250,7 +250,13 @@ def _own_job(request, pk: int) -> Job:
 def job_status(request, pk: int):
     job = _own_job(request, pk)
     template = "clients/_job.html" if request.htmx else "clients/job.html"
-    return render(request, template, {"job": job})
+    export_email = None
+    email_id = (job.result or {}).get("email_id") if job.kind == EXPORT_KIND else None
+    if email_id:
+        from ispgest.messaging.models import EmailMessage
+
+        export_email = EmailMessage.objects.filter(pk=email_id).first()
+    return render(request, template, {"job": job, "export_email": export_email})
 
 
 @staff_required("clients.view_client", "clients.export_client")

@@ -6,17 +6,12 @@ transaction and writes the client's history (Historial) in that same transaction
 from __future__ import annotations
 
 import calendar
-import hashlib
 import re
-import uuid
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -39,6 +34,7 @@ from ispgest.contracts.models import (
     RenewablePackageLine,
     SignedDocument,
 )
+from ispgest.core import uploads
 from ispgest.core.exceptions import DomainError, InvalidTransition
 
 # ---------------------------------------------------------------------------------------------
@@ -961,43 +957,6 @@ def package_document_lines(package_assignment: PackageAssignment) -> list[dict]:
 # ---------------------------------------------------------------------------------------------
 # signed documents
 
-# (magic bytes at offset 0, content type, extension)
-_SIGNATURES = (
-    (b"%PDF-", "application/pdf", ".pdf"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
-    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
-)
-
-
-def sniff_content_type(head: bytes) -> tuple[str, str] | None:
-    """(content type, extension) from the file's first bytes, or None if not allowed."""
-    for magic, content_type, ext in _SIGNATURES:
-        if head.startswith(magic):
-            return content_type, ext
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp", ".webp"
-    return None
-
-
-def _read_limited(uploaded_file, limit: int) -> bytes:
-    size = getattr(uploaded_file, "size", None)
-    if size is not None and size > limit:
-        raise _too_big(limit)
-    if hasattr(uploaded_file, "seek"):
-        uploaded_file.seek(0)
-    data = uploaded_file.read(limit + 1)
-    if len(data) > limit:
-        raise _too_big(limit)
-    return data
-
-
-def _too_big(limit: int) -> DomainError:
-    if limit >= 1024 * 1024:
-        size = f"{limit / (1024 * 1024):.1f}".replace(".", ",").replace(",0", "") + " MB"
-    else:
-        size = f"{max(limit // 1024, 1)} KB"
-    return DomainError(f"El archivo supera el tamaño máximo permitido ({size}).", field="file")
-
 
 @transaction.atomic
 def signed_document_upload(
@@ -1013,19 +972,14 @@ def signed_document_upload(
         raise DomainError("Seleccione un archivo.", field="file")
     if contract is not None and contract.client_id != client.pk:
         raise DomainError("El contrato no pertenece a este cliente.", field="contract")
-    limit = settings.ISPGEST_UPLOAD_MAX_BYTES
-    data = _read_limited(uploaded_file, limit)
-    if not data:
-        raise DomainError("El archivo está vacío.", field="file")
-    sniffed = sniff_content_type(data[:16])
-    if sniffed is None:
-        raise DomainError(
-            "El archivo no es un PDF ni una imagen (PNG, JPEG o WebP) válidos.", field="file"
-        )
-    content_type, ext = sniffed
-    original = (getattr(uploaded_file, "name", "") or "documento").replace("\\", "/")
-    original = original.rsplit("/", 1)[-1][:200] or "documento"
-    name = default_storage.save(f"signed/{client.pk}/{uuid.uuid4().hex}{ext}", ContentFile(data))
+    checked = uploads.check_upload(
+        uploaded_file,
+        allowed=uploads.SIGNED_DOCUMENT_TYPES,
+        refusal=uploads.SIGNED_DOCUMENT_REFUSAL,
+        fallback_name="documento",
+    )
+    content_type, data, original = checked.content_type, checked.data, checked.original_name
+    name = uploads.store(checked, prefix=f"signed/{client.pk}")
     try:
         document = SignedDocument(
             client=client,
@@ -1034,7 +988,7 @@ def signed_document_upload(
             original_name=original,
             content_type=content_type,
             size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
+            sha256=checked.sha256,
             uploaded_by=actor if getattr(actor, "pk", None) else None,
         )
         document.file.name = name
@@ -1050,6 +1004,6 @@ def signed_document_upload(
             obj=document,
         )
     except Exception:
-        default_storage.delete(name)
+        uploads.discard(name)
         raise
     return document

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
@@ -46,6 +46,7 @@ from ispgest.contracts.models import (
 )
 from ispgest.contracts.panels import client_panels
 from ispgest.contracts.permissions import can_transition
+from ispgest.core import uploads
 from ispgest.core.country import get_profile
 
 # ---------------------------------------------------------------------------------------------
@@ -679,17 +680,9 @@ def document_upload(request, client_id: int):
 @staff_required("contracts.view_signeddocument")
 def document_download(request, pk: int):
     document = _scoped(request, SignedDocument.objects.all(), pk)
-    try:
-        handle = document.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    ext = document.file.name.rsplit(".", 1)[-1]
-    stem = document.original_name.rsplit(".", 1)[0] or "contrato"
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=f"{stem}.{ext}",
+    return uploads.download_response(
+        document.file,
+        original_name=document.original_name,
         content_type=document.content_type,
+        fallback="contrato",
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response

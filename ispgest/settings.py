@@ -241,6 +241,31 @@ DEFAULT_FROM_EMAIL = os.environ.get("ISPGEST_FROM_EMAIL", "ispgest <no-reply@isp
 ISPGEST_EXPORT_ATTACH_MAX_BYTES = envint("ISPGEST_EXPORT_ATTACH_MAX_BYTES", 5 * 1024 * 1024)
 ISPGEST_EMAIL_MAX_ATTEMPTS = envint("ISPGEST_EMAIL_MAX_ATTEMPTS", 5)
 
+# VERI*FACTU (ispgest.fiscal.verifactu): the invoicing system's identification that every
+# record carries (SistemaInformatico), and where records are sent. The producer's NIF must be
+# set before a billing entity may issue under VERI*FACTU (docs/verifactu.md).
+ISPGEST_VERIFACTU_PRODUCER_NAME = os.environ.get("ISPGEST_VERIFACTU_PRODUCER_NAME", "ispgest")
+ISPGEST_VERIFACTU_PRODUCER_NIF = os.environ.get("ISPGEST_VERIFACTU_PRODUCER_NIF", "")
+ISPGEST_VERIFACTU_SYSTEM_NAME = os.environ.get("ISPGEST_VERIFACTU_SYSTEM_NAME", "ispgest")
+ISPGEST_VERIFACTU_SYSTEM_ID = os.environ.get("ISPGEST_VERIFACTU_SYSTEM_ID", "IG")
+ISPGEST_VERIFACTU_VERSION = os.environ.get("ISPGEST_VERIFACTU_VERSION", "0.1.0")
+ISPGEST_VERIFACTU_INSTALLATION = os.environ.get("ISPGEST_VERIFACTU_INSTALLATION", "1")
+ISPGEST_VERIFACTU_ENDPOINT_TEST = os.environ.get(
+    "ISPGEST_VERIFACTU_ENDPOINT_TEST",
+    "https://prewww1.aeat.es/wlpl/TIKE-CONT/ws/SistemaFacturacion/VerifactuSOAP",
+)
+ISPGEST_VERIFACTU_ENDPOINT_PRODUCTION = os.environ.get(
+    "ISPGEST_VERIFACTU_ENDPOINT_PRODUCTION",
+    "https://www1.agenciatributaria.gob.es/wlpl/TIKE-CONT/ws/SistemaFacturacion/VerifactuSOAP",
+)
+ISPGEST_VERIFACTU_QR_URL_TEST = "https://prewww2.aeat.es/wlpl/TIKE-CONT/ValidarQR"
+ISPGEST_VERIFACTU_QR_URL_PRODUCTION = (
+    "https://www2.agenciatributaria.gob.es/wlpl/TIKE-CONT/ValidarQR"
+)
+# CA bundle that verifies the agency's server certificate (default: the system's).
+ISPGEST_VERIFACTU_CA_FILE = os.environ.get("ISPGEST_VERIFACTU_CA_FILE", "")
+ISPGEST_VERIFACTU_TIMEOUT = envint("ISPGEST_VERIFACTU_TIMEOUT", 60)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -66,6 +66,7 @@ from ispgest.contracts.models import (
     PlanAssignment,
 )
 from ispgest.core.country import get_profile
+from ispgest.core.exceptions import DomainError
 
 CHUNK_SIZE = 5000
 
@@ -346,6 +347,14 @@ def build_drafts(contract_ids: list[int], run_date: date, cat: Catalogs | None =
             )
         target.package_ids.append(p["id"])
     drafts = [d for d in drafts if d.lines and d.total > 0]
+    refused = signals.check_drafts(drafts)
+    if refused:
+        for index, reason in sorted(refused.items()):
+            d = drafts[index]
+            errors.append(
+                {"client_id": d.client_id, "contract_id": d.contract_id, "message": reason}
+            )
+        drafts = [d for i, d in enumerate(drafts) if i not in refused]
     return drafts, errors
 
 
@@ -395,9 +404,16 @@ class Issued:
 
 
 def issue_drafts(drafts: list[DocumentDraft], *, actor, run: BillingRun | None = None) -> Issued:
-    """Number and insert documents (call inside a transaction)."""
+    """Number and insert documents (call inside a transaction).
+
+    A draft a fiscal regime refuses (signals.draft_checks: a recipient NIF with a wrong check
+    digit...) is refused here, before any number is taken.
+    """
     if not drafts:
         return Issued([], [])
+    refused = signals.check_drafts(drafts)
+    if refused:
+        raise DomainError(refused[min(refused)], field="client")
     seqs = {}
     draft_seq = []
     for d in drafts:

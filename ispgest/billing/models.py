@@ -154,6 +154,29 @@ class BillingRun(models.Model):
         return f"Facturación {self.run_date}"
 
 
+# The only columns of an issued document that move (through services): what was paid and
+# credited, the state those give, and the direct-debit mark. Everything else is fixed at issue
+# (model, queryset and a PostgreSQL trigger refuse; see migration 0005).
+INVOICE_MOVING_FIELDS = frozenset(
+    {"status", "paid_amount", "credited_amount", "sepa_state", "updated_at"}
+)
+INVOICE_EDIT_REFUSAL = (
+    "Un documento emitido no se modifica: se corrige con una nota de crédito (o se anula su "
+    "registro fiscal)."
+)
+
+
+class InvoiceQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        fixed = sorted(set(kwargs) - INVOICE_MOVING_FIELDS)
+        if fixed:
+            raise ImmutableRowError(f"{INVOICE_EDIT_REFUSAL} ({', '.join(fixed)})")
+        return super().update(**kwargs)
+
+    def delete(self):
+        raise ImmutableRowError("Un documento emitido no se borra.")
+
+
 class Invoice(TimeStampedModel):
     """A billing document: invoice, credit note, quote or delivery note.
 
@@ -163,6 +186,8 @@ class Invoice(TimeStampedModel):
 
     Kind = DocumentKind
     Status = InvoiceStatus
+
+    objects = InvoiceQuerySet.as_manager()
 
     kind = models.CharField(
         _("Documento"), max_length=20, choices=DocumentKind.choices, default=DocumentKind.INVOICE
@@ -304,6 +329,16 @@ class Invoice(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.number_display}"
 
+    def save(self, *args, **kwargs):
+        if self.pk and not kwargs.get("force_insert"):
+            fields = set(kwargs.get("update_fields") or ())
+            if not fields or not fields <= INVOICE_MOVING_FIELDS:
+                raise ImmutableRowError(INVOICE_EDIT_REFUSAL)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRowError("Un documento emitido no se borra.")
+
     @property
     def remaining(self) -> Decimal:
         return self.total - self.paid_amount - self.credited_amount
@@ -337,7 +372,10 @@ class DeliveryNote(Invoice):
         verbose_name_plural = _("Albaranes")
 
 
-class InvoiceLine(models.Model):
+class InvoiceLine(ImmutableRow):
+    edit_refusal = "Las líneas de un documento emitido no cambian."
+    delete_refusal = "Las líneas de un documento emitido no se borran."
+
     class Source(models.TextChoices):
         PLAN = "plan", _("Tarifa")
         PACKAGE = "package", _("Paquete renovable")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from ispgest.billing import signals
 from ispgest.billing.calc import tax_breakdown
 from ispgest.billing.models import Invoice, Receipt
 
@@ -24,6 +25,7 @@ def document_context(invoice: Invoice) -> dict:
         "entity": invoice.billing_entity,
         "lines": lines,
         "breakdown": tax_breakdown(lines),
+        "fiscal": signals.marks_for(invoice),
     }
 
 

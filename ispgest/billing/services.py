@@ -34,6 +34,7 @@ from ispgest.billing.models import (
 from ispgest.catalog.models import PaymentMethod, PaymentMethodKind, Tax
 from ispgest.clients.history import record_event
 from ispgest.clients.models import Client
+from ispgest.core.audit import audit
 from ispgest.core.country import get_profile
 from ispgest.core.exceptions import DomainError, InvalidTransition
 
@@ -318,6 +319,49 @@ def credit_note_create(
     if notify:
         _notify_invoice(note)  # the credit note's PDF goes where invoices go
     return note
+
+
+@transaction.atomic
+def document_void(*, actor, invoice: Invoice, reason: str) -> Invoice:
+    """Void an unpaid invoice whose issue was a mistake, without a credit note.
+
+    Only the fiscal layer calls it, as part of an explicit cancellation of the invoice's
+    fiscal record (e.g. a VERI*FACTU anulación); an invoice that was paid or credited is
+    corrected with a credit note instead.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Indique el motivo de la anulación.", field="reason")
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.kind != DocumentKind.INVOICE:
+        raise DomainError("Solo se anulan facturas.")
+    if invoice.paid_amount or invoice.credited_amount:
+        raise DomainError(
+            f"{invoice} tiene pagos o notas de crédito: corríjala con una nota de crédito."
+        )
+    before, before_status = _debt(invoice), invoice.status
+    _move(invoice, InvoiceStatus.VOIDED)
+    invoice.save(update_fields=["status", "updated_at"])
+    after = _debt(invoice)
+    engine.bump_balances({invoice.client_id: (after[0] - before[0], after[1] - before[1], ZERO)})
+    audit(
+        actor=actor,
+        action="invoice.voided",
+        obj=invoice,
+        summary=f"{invoice} anulada: {reason}",
+        changes={
+            "Estado": [str(InvoiceStatus(before_status).label), str(InvoiceStatus.VOIDED.label)]
+        },
+        client_id=invoice.client_id,
+    )
+    record_event(
+        client=Client.objects.get(pk=invoice.client_id),
+        actor=actor,
+        action="invoice.voided",
+        summary=f"{invoice} anulada: {reason}",
+        obj=invoice,
+    )
+    return invoice
 
 
 # ---------------------------------------------------------------------------------------------
@@ -693,6 +737,7 @@ __all__ = [
     "credit_note_create",
     "document_create",
     "document_from_package",
+    "document_void",
     "payment_register",
     "payment_reverse",
     "wallet_deposit",

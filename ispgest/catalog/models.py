@@ -94,6 +94,16 @@ class LegalKind(models.TextChoices):
     FANTASY = "fantasy", _("Fantasía (sin validez legal)")
 
 
+class FiscalRegime(models.TextChoices):
+    """How a legal entity's invoices are reported to its tax authority (`ispgest.fiscal`).
+
+    Each value is served by one adapter module of the fiscal layer; see docs/fiscal.md for
+    how a country is added."""
+
+    NONE = "", _("Ninguno")
+    VERIFACTU = "verifactu", _("VERI*FACTU (España)")
+
+
 class BillingEntity(CatalogModel):
     """The ISP's own legal entity ("razón social") that issues invoices."""
 
@@ -109,6 +119,14 @@ class BillingEntity(CatalogModel):
     )
     iban = models.CharField(_("IBAN de cobro"), max_length=34, blank=True)
     bic = models.CharField(_("BIC"), max_length=11, blank=True)
+    fiscal_regime = models.CharField(
+        _("Régimen de facturación electrónica"),
+        max_length=20,
+        choices=FiscalRegime.choices,
+        default=FiscalRegime.NONE,
+        blank=True,
+        help_text=_("Sistema de la administración tributaria al que se remiten sus facturas."),
+    )
 
     class Meta(CatalogModel.Meta):
         verbose_name = _("Razón social")

@@ -79,6 +79,7 @@ CATALOGS: tuple[CatalogConfig, ...] = (
             "sepa_creditor_id",
             "iban",
             "bic",
+            "fiscal_regime",
         ),
         ("name", "kind", "country", "tax_id"),
         ("name", "tax_id"),

@@ -21,6 +21,7 @@ from ispgest.catalog.models import (
     BillingEntity,
     ExtraField,
     ExtraFieldType,
+    FiscalRegime,
     InvoiceType,
     LegalKind,
     PaymentMethod,
@@ -167,6 +168,7 @@ def _rules_billing_entity(entity: BillingEntity, old: BillingEntity | None) -> N
             entity.bic = bic.validate(entity.bic)
         except StdnumError:
             raise _error("bic", f"El BIC «{entity.bic}» no es válido.") from None
+    _rules_fiscal_regime(entity, old)
     if old is not None and old.kind != entity.kind and _is_used_by_clients(old):
         # Its own invoice-type permissions are replaced on the change; clients or invoices
         # made under the old kind would silently break the legal/fantasía rule.
@@ -175,6 +177,35 @@ def _rules_billing_entity(entity: BillingEntity, old: BillingEntity | None) -> N
             "No se puede cambiar el tipo (legal/fantasía) de una razón social que ya usan "
             "clientes u otros registros.",
         )
+
+
+def _rules_fiscal_regime(entity: BillingEntity, old: BillingEntity | None) -> None:
+    """VERI*FACTU is for legal Spanish entities with a NIF; once the fiscal layer holds
+    invoice records of the entity its regime stays (the chain and the submissions go on)."""
+    if entity.fiscal_regime == FiscalRegime.VERIFACTU:
+        if entity.kind != LegalKind.LEGAL:
+            raise _error(
+                "fiscal_regime",
+                "VERI*FACTU solo se aplica a razones sociales legales (las de fantasía no "
+                "emiten facturas con validez legal).",
+            )
+        if entity.country != "ES" or entity.tax_id_kind != "NIF":
+            raise _error(
+                "fiscal_regime",
+                "VERI*FACTU es el sistema de la Agencia Tributaria española: la razón social "
+                "debe ser de España (país ES) y tener NIF.",
+            )
+    if old is None or old.fiscal_regime == entity.fiscal_regime:
+        return
+    for rel in old._meta.related_objects:
+        if rel.related_model._meta.app_label != "fiscal":
+            continue
+        if rel.related_model._default_manager.filter(**{rel.field.name: old}).exists():
+            raise _error(
+                "fiscal_regime",
+                "No se puede cambiar el régimen de facturación electrónica de una razón social "
+                "que ya tiene registros de facturación.",
+            )
 
 
 def _is_used_by_clients(instance: models.Model) -> bool:

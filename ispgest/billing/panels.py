@@ -8,8 +8,43 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from ispgest.billing import selectors
-from ispgest.clients.panels import Panel
+from ispgest.clients.panels import HeaderFact, Panel
+from ispgest.clients.workspace import section_url
 from ispgest.core.country import get_profile
+
+
+def client_header_facts(request, client) -> list[HeaderFact]:
+    """Balance and unpaid invoices in the client header (roles that see money only)."""
+    if not request.user.has_perm("billing.view_invoice"):
+        return []
+    summary = selectors.unpaid_summary([client.pk])[client.pk]
+    money = get_profile().format_money
+    count = summary["unpaid_count"]
+    facts = [
+        HeaderFact(
+            label=_("Saldo"),
+            value=money(summary["balance"]),
+            level="danger" if summary["balance"] > 0 else "",
+            order=10,
+        ),
+        HeaderFact(
+            label=_("Facturas impagas"),
+            value=f"{count} · {money(summary['unpaid_total'])}" if count else "0",
+            url=section_url(client.pk, "documentos"),
+            level="danger" if count else "",
+            order=11,
+        ),
+    ]
+    if summary["wallet_balance"]:
+        facts.append(
+            HeaderFact(
+                label=_("Monedero"),
+                value=money(summary["wallet_balance"]),
+                url=section_url(client.pk, "monedero"),
+                order=12,
+            )
+        )
+    return facts
 
 
 def client_panels(request, client) -> list[Panel]:

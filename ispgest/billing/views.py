@@ -38,6 +38,7 @@ from ispgest.billing.models import (
 from ispgest.billing.pdf import document_pdf, receipt_pdf
 from ispgest.billing.sepa import sepa_batch_create, sepa_preview, sepa_return_record
 from ispgest.clients.scoping import visible_clients
+from ispgest.clients.workspace import back_to_section, render_in_workspace, section_url
 
 
 def _client(request, pk):
@@ -67,13 +68,8 @@ def _errors_to_messages(request, exc: ValidationError, form=None):
         messages.error(request, msg)
 
 
-def _client_url(client) -> str:
-    from django.urls import NoReverseMatch, reverse
-
-    try:
-        return reverse("clients:detail", args=[client.pk])
-    except NoReverseMatch:
-        return reverse("billing:home")
+def _client_url(client, section: str = "") -> str:
+    return section_url(client.pk, section)
 
 
 @staff_required("billing.view_invoice")
@@ -143,8 +139,9 @@ def invoice_list(request):
 def invoice_detail(request, pk):
     invoice = _invoice(request, pk)
     lines = list(invoice.lines.all())
-    return render(
+    return render_in_workspace(
         request,
+        invoice.client,
         "billing/invoice_detail.html",
         {
             "doc": invoice,
@@ -156,6 +153,8 @@ def invoice_detail(request, pk):
             "credit_notes": invoice.credit_notes.all(),
             "fiscal_panels": signals.panels_for(request, invoice),
         },
+        section="documentos",
+        title=f"{invoice.get_kind_display()} {invoice.number_display}",
     )
 
 
@@ -203,7 +202,14 @@ def credit_note_create(request, pk):
                 request, _("Nota de crédito %(number)s emitida.") % {"number": note.number_display}
             )
             return redirect("billing:invoice_detail", pk=note.pk)
-    return render(request, "billing/credit_note_form.html", {"form": form, "doc": invoice})
+    return render_in_workspace(
+        request,
+        invoice.client,
+        "billing/credit_note_form.html",
+        {"form": form, "doc": invoice},
+        section="documentos",
+        title=_("Nota de crédito"),
+    )
 
 
 @staff_required("billing.add_invoice")
@@ -243,10 +249,13 @@ def invoice_create(request, client_pk):
                 % {"kind": doc.get_kind_display(), "number": doc.number_display},
             )
             return redirect("billing:invoice_detail", pk=doc.pk)
-    return render(
+    return render_in_workspace(
         request,
+        client,
         "billing/invoice_form.html",
-        {"form": form, "formset": formset, "client": client},
+        {"form": form, "formset": formset},
+        section="documentos",
+        title=_("Crear Factura"),
     )
 
 
@@ -279,8 +288,15 @@ def payment_create(request, client_pk):
                 _("Pago registrado. Recibo %(number)s.")
                 % {"number": payment.receipt.number_display},
             )
-            return redirect(_client_url(client) + "#panel-pagos")
-    return render(request, "billing/payment_form.html", {"form": form, "client": client})
+            return back_to_section(client.pk, "pagos")
+    return render_in_workspace(
+        request,
+        client,
+        "billing/payment_form.html",
+        {"form": form},
+        section="pagos",
+        title=_("Registrar pago"),
+    )
 
 
 @staff_required("billing.view_wallet")
@@ -305,16 +321,18 @@ def wallet(request, client_pk):
                 _errors_to_messages(request, exc, form)
             else:
                 messages.success(request, _("Movimiento añadido al monedero."))
-                return redirect("billing:wallet", client_pk=client.pk)
-    return render(
+                return back_to_section(client.pk, "monedero")
+    return render_in_workspace(
         request,
+        client,
         "billing/wallet.html",
         {
-            "client": client,
             "form": form,
             "balance": selectors.wallet_balance(client.pk),
             "movements": selectors.wallet_movements(client.pk)[:200],
         },
+        section="monedero",
+        title=_("Monedero"),
     )
 
 
@@ -334,7 +352,7 @@ def wallet_reverse(request, client_pk, movement_pk):
             _errors_to_messages(request, exc)
     else:
         messages.error(request, _("Indique el motivo de la corrección."))
-    return redirect("billing:wallet", client_pk=client.pk)
+    return back_to_section(client.pk, "monedero")
 
 
 @staff_required("billing.view_invoice")
@@ -372,7 +390,7 @@ def document_from_package(request, pk, kind):
         )
     except ValidationError as exc:
         _errors_to_messages(request, exc)
-        return redirect(_client_url(assignment.client))
+        return redirect(_client_url(assignment.client, "renovaciones"))
     messages.success(
         request,
         _("%(kind)s %(number)s generado.")

@@ -1,31 +1,123 @@
-"""Panels other apps contribute to the client overview ("Vista general").
+"""What other apps contribute to the client's workspace (the client page).
 
 An app with something to show on a client defines `ispgest/<app>/panels.py` with
-`client_panels(request, client) -> list[Panel]`. Each panel must run a fixed number of
-queries whatever the size of its data (the overview has a query-count test).
+
+- `client_panels(request, client) -> list[Panel]`: its sections (Contratos, Monedero...);
+- optionally `client_header_facts(request, client) -> list[HeaderFact]`: figures of the
+  fixed client header (balance, unpaid invoices...);
+- optionally `client_actions(request, client) -> list[ClientAction]`: buttons of the header
+  beside "Editar" (for example "Regenerar contraseña").
+
+Each function shows only what `request.user` may see and runs a fixed number of queries
+whatever the size of the client's data (the workspace has a query-count test). A panel's
+`context` may be a callable: it is then called only when its section is shown.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import import_module
 from importlib.util import find_spec
 
+from django.utils.translation import gettext_lazy as _
+
 PANEL_APPS = ["contracts", "billing", "network", "crm", "messaging", "tickets", "fiscal"]
+
+# Section groups of the workspace navigation, in order.
+GROUPS = {
+    "service": _("Servicio"),
+    "billing": _("Facturación"),
+    "communication": _("Comunicación"),
+    "sales": _("Comercial"),
+    "records": _("Registros"),
+}
+# The group of panels that do not name one, by key.
+DEFAULT_GROUPS = {
+    "contratos": "service",
+    "tarifas": "service",
+    "equipamiento": "service",
+    "renovaciones": "service",
+    "pppoe": "service",
+    "consumo": "service",
+    "documentos": "billing",
+    "monedero": "billing",
+    "pagos": "billing",
+    "proximo-previo": "billing",
+    "fiscal": "billing",
+    "correo": "communication",
+    "tickets": "communication",
+    "repositorio": "records",
+    "contratos-firmados": "records",
+    "sociedades": "sales",
+    "oportunidades": "sales",
+}
 
 
 @dataclass
 class Panel:
-    key: str  # stable id, used as the tab's anchor
-    title: str  # tab title, e.g. "Monedero (12,50 €)"
+    key: str  # stable id: the section's URL segment
+    title: str  # navigation title, e.g. "Monedero (12,50 €)"
     template: str
-    context: dict = field(default_factory=dict)
+    context: dict | Callable[[], dict] = field(default_factory=dict)
     order: int = 100
+    group: str = ""  # a key of GROUPS; DEFAULT_GROUPS or "records" when empty
+    badge: str = ""  # a short count shown beside the title ("3")
+
+    def resolved_context(self) -> dict:
+        if callable(self.context):
+            self.context = self.context()
+        return self.context
+
+    @property
+    def group_key(self) -> str:
+        return self.group or DEFAULT_GROUPS.get(self.key, "records")
+
+
+@dataclass
+class HeaderFact:
+    label: str  # "Saldo"
+    value: str  # already formatted: "$ 3.500,00"
+    url: str = ""
+    level: str = ""  # "" | "warning" | "danger" | "success"
+    order: int = 100
+
+
+@dataclass
+class ClientAction:
+    label: str
+    url: str
+    method: str = "get"  # "post" renders a small form with the CSRF token
+    confirm: str = ""  # asked before a POST
+    style: str = "outline-secondary"  # Bootstrap button style
+    icon: str = ""  # a short symbol shown before the label ("🔑")
+    order: int = 100
+
+
+def _app_modules():
+    for app in PANEL_APPS:
+        if find_spec(f"ispgest.{app}.panels"):
+            yield import_module(f"ispgest.{app}.panels")
 
 
 def client_panels(request, client) -> list[Panel]:
     panels: list[Panel] = []
-    for app in PANEL_APPS:
-        if find_spec(f"ispgest.{app}.panels"):
-            panels.extend(import_module(f"ispgest.{app}.panels").client_panels(request, client))
+    for module in _app_modules():
+        panels.extend(module.client_panels(request, client))
     return sorted(panels, key=lambda p: (p.order, p.key))
+
+
+def client_header_facts(request, client) -> list[HeaderFact]:
+    facts: list[HeaderFact] = []
+    for module in _app_modules():
+        if hasattr(module, "client_header_facts"):
+            facts.extend(module.client_header_facts(request, client))
+    return sorted(facts, key=lambda f: f.order)
+
+
+def client_actions(request, client) -> list[ClientAction]:
+    actions: list[ClientAction] = []
+    for module in _app_modules():
+        if hasattr(module, "client_actions"):
+            actions.extend(module.client_actions(request, client))
+    return sorted(actions, key=lambda a: a.order)

@@ -10,13 +10,12 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from ispgest.accounts.decorators import staff_required
-from ispgest.clients import services
+from ispgest.clients import services, workspace
 from ispgest.clients.forms import (
     TABS,
     ClientForm,
@@ -26,7 +25,7 @@ from ispgest.clients.forms import (
     ManualEventForm,
 )
 from ispgest.clients.models import Client, ClientEvent, Contact, EventKind, PersonType
-from ispgest.clients.panels import client_panels
+from ispgest.clients.search import ClientFilterForm, search_clients
 from ispgest.clients.selectors import (
     client_for_user,
     client_history,
@@ -34,6 +33,7 @@ from ispgest.clients.selectors import (
     extra_values_of,
 )
 from ispgest.clients.services import BILLING_CYCLE_WARNING, RENAME_WARNING
+from ispgest.clients.workspace import back_to_section, render_section
 
 
 class _Rollback(Exception):
@@ -276,24 +276,43 @@ def client_name_fields(request):
 
 @staff_required("clients.view_client")
 def client_detail(request, pk: int):
+    """The client's workspace on its "Vista general" section."""
     client = client_record(request.user, pk)
-    panels = client_panels(request, client)
-    for panel in panels:
-        panel.html = render_to_string(
-            panel.template, {**panel.context, "client": client, "panel": panel}, request=request
-        )
-    return render(
+    return render_section(
         request,
-        "clients/detail.html",
-        {
-            "client": client,
-            "history": client_history(client),
-            "panels": panels,
-            "event_form": ManualEventForm(),
+        client,
+        workspace.GENERAL,
+        general={
             "mandate": next((m for m in client.mandates.all() if m.active), None),
             "contacts": list(client.contacts.all()),
+            "recent_history": client_history(client, limit=5),
         },
     )
+
+
+@staff_required("clients.view_client")
+def client_section(request, pk: int, section: str):
+    """One section of the client's workspace: an app's panel or the history."""
+    client = client_record(request.user, pk)
+    extra = {}
+    if section == workspace.HISTORY:
+        extra = {"history": client_history(client), "event_form": ManualEventForm()}
+    return render_section(request, client, section, general=extra)
+
+
+@require_GET
+@staff_required("clients.view_client")
+def client_jump(request):
+    """htmx: the first clients the header's search box finds (the quick search)."""
+    q = request.GET.get("q", "").strip()
+    rows = []
+    if len(q) >= 2:
+        form = ClientFilterForm({"q": q, "status": "all"})
+        if form.is_valid():
+            rows = search_clients(
+                request.user, form.cleaned_data, page_size=8, with_count=False
+            ).rows
+    return render(request, "clients/_jump_results.html", {"rows": rows, "q": q})
 
 
 @require_POST
@@ -404,4 +423,4 @@ def client_send_email(request, pk: int):
             messages.error(request, " ".join(exc.messages))
     else:
         messages.error(request, _("Complete el asunto y el mensaje."))
-    return redirect(reverse("clients:detail", args=[client.pk]) + "#panel-correo")
+    return back_to_section(client.pk, "correo")

@@ -10,7 +10,6 @@ from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -18,6 +17,7 @@ from ispgest.accounts.decorators import staff_required
 from ispgest.catalog.models import Zone
 from ispgest.clients.models import Client
 from ispgest.clients.scoping import visible_clients
+from ispgest.clients.workspace import render_in_workspace, section_url
 from ispgest.contracts import selectors, services
 from ispgest.contracts.forms import (
     ContractForm,
@@ -44,7 +44,6 @@ from ispgest.contracts.models import (
     RenewablePackage,
     SignedDocument,
 )
-from ispgest.contracts.panels import client_panels
 from ispgest.contracts.permissions import can_transition
 from ispgest.core import uploads
 from ispgest.core.country import get_profile
@@ -65,12 +64,8 @@ def _scoped(request, qs: QuerySet, pk: int):
 
 
 def client_url(client_id: int, tab: str = "") -> str:
-    """The client overview (clients engineer's page) or, until it exists, ours."""
-    try:
-        url = reverse("clients:detail", args=[client_id])
-    except NoReverseMatch:
-        url = reverse("contracts:client", args=[client_id])
-    return f"{url}#panel-{tab}" if tab else url
+    """The client's workspace, on the section `tab` when given."""
+    return section_url(client_id, tab)
 
 
 def _error_message(request, exc: ValidationError) -> None:
@@ -106,10 +101,9 @@ def contract_list(request):
 
 @staff_required("contracts.view_contract")
 def client_contracts_page(request, client_id: int):
-    """The contract tabs of a client on their own page (used until/besides the overview)."""
+    """The client's contracts: the Contratos section of its workspace."""
     client = _client(request, client_id)
-    panels = client_panels(request, client)
-    return render(request, "contracts/client_page.html", {"client": client, "panels": panels})
+    return redirect(section_url(client.pk, "contratos"))
 
 
 @staff_required("contracts.add_contract")
@@ -132,8 +126,9 @@ def contract_create(request, client_id: int):
         else:
             messages.success(request, _("Contrato #%(id)s creado.") % {"id": contract.pk})
             return redirect(client_url(client.pk, "contratos"))
-    return render(
+    return render_in_workspace(
         request,
+        client,
         "contracts/contract_form.html",
         {
             "form": form,
@@ -141,6 +136,7 @@ def contract_create(request, client_id: int):
             "contract": None,
             "back": client_url(client.pk, "contratos"),
         },
+        section="contratos",
     )
 
 
@@ -156,10 +152,12 @@ def contract_edit(request, pk: int):
         else:
             messages.success(request, _("Contrato #%(id)s guardado.") % {"id": contract.pk})
             return redirect("contracts:detail", pk=contract.pk)
-    return render(
+    return render_in_workspace(
         request,
+        contract.client,
         "contracts/contract_form.html",
         {"form": form, "client": contract.client, "contract": contract},
+        section="contratos",
     )
 
 
@@ -187,8 +185,9 @@ def contract_detail(request, pk: int):
         for to in contract.allowed_transitions()
         if can_transition(request.user, contract, to)
     ]
-    return render(
+    return render_in_workspace(
         request,
+        contract.client,
         "contracts/contract_detail.html",
         {
             "contract": contract,
@@ -207,6 +206,7 @@ def contract_detail(request, pk: int):
             else None,
             "transition_form": TransitionForm(),
         },
+        section="contratos",
     )
 
 
@@ -411,8 +411,9 @@ def equipment_create(request, client_id: int):
         else:
             messages.success(request, _("Equipo instalado."))
             return redirect(client_url(client.pk, "equipamiento"))
-    return render(
+    return render_in_workspace(
         request,
+        client,
         "contracts/equipment_form.html",
         {
             "form": form,
@@ -420,6 +421,7 @@ def equipment_create(request, client_id: int):
             "equipment": None,
             "back": client_url(client.pk, "equipamiento"),
         },
+        section="equipamiento",
     )
 
 
@@ -439,8 +441,9 @@ def equipment_edit(request, pk: int):
         else:
             messages.success(request, _("Equipo guardado."))
             return redirect(client_url(equipment.client_id, "equipamiento"))
-    return render(
+    return render_in_workspace(
         request,
+        equipment.client,
         "contracts/equipment_form.html",
         {
             "form": form,
@@ -448,6 +451,7 @@ def equipment_edit(request, pk: int):
             "equipment": equipment,
             "back": client_url(equipment.client_id, "equipamiento"),
         },
+        section="equipamiento",
     )
 
 
@@ -522,8 +526,9 @@ def package_assign(request, client_id: int):
                 request, _("Paquete «%(name)s» asignado.") % {"name": data["package"].name}
             )
             return redirect(client_url(client.pk, "renovaciones"))
-    return render(
+    return render_in_workspace(
         request,
+        client,
         "contracts/package_assign.html",
         {
             "form": form,
@@ -532,6 +537,7 @@ def package_assign(request, client_id: int):
             "package": package,
             "back": client_url(client.pk, "renovaciones"),
         },
+        section="renovaciones",
     )
 
 
@@ -564,8 +570,9 @@ def package_assignment_configure(request, pk: int):
         else:
             messages.success(request, _("Paquete configurado."))
             return redirect(client_url(assignment.client_id, "renovaciones"))
-    return render(
+    return render_in_workspace(
         request,
+        assignment.client,
         "contracts/package_configure.html",
         {
             "form": form,
@@ -573,6 +580,7 @@ def package_assignment_configure(request, pk: int):
             "client": assignment.client,
             "back": client_url(assignment.client_id, "renovaciones"),
         },
+        section="renovaciones",
     )
 
 
@@ -593,8 +601,9 @@ def package_assignment_edit(request, pk: int):
         else:
             messages.success(request, _("Líneas del paquete guardadas."))
             return redirect(client_url(assignment.client_id, "renovaciones"))
-    return render(
+    return render_in_workspace(
         request,
+        assignment.client,
         "contracts/package_edit.html",
         {
             "formset": formset,
@@ -603,6 +612,7 @@ def package_assignment_edit(request, pk: int):
             "error": error,
             "back": client_url(assignment.client_id, "renovaciones"),
         },
+        section="renovaciones",
     )
 
 
@@ -670,10 +680,12 @@ def document_upload(request, client_id: int):
         else:
             messages.success(request, _("Contrato firmado guardado."))
             return redirect(client_url(client.pk, "contratos-firmados"))
-    return render(
+    return render_in_workspace(
         request,
+        client,
         "contracts/document_upload.html",
-        {"client": client, "form": form, "back_url": client_url(client.pk, "contratos-firmados")},
+        {"form": form},
+        section="contratos-firmados",
     )
 
 

@@ -14,6 +14,6 @@ def test_the_api_docs_render_the_operations(page, login, make_user, live_server)
     )
     login(make_user("Administrador"))
     page.goto("/api/v1/docs")
-    expect(page.locator(".swagger-ui .info .title")).to_contain_text("ispgest API")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("ispgest API", timeout=30_000)
     expect(page.locator(".opblock-tag").first).to_be_visible()
     assert outside == []

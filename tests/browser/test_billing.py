@@ -71,7 +71,9 @@ def test_a_clerk_runs_billing_opens_the_pdf_pays_from_the_wallet_and_remits_sepa
     page.get_by_label("Concepto").fill("Depósito en efectivo")
     page.get_by_label("Importe").fill("1500")
     page.get_by_role("button", name="Añadir movimiento").click()
-    page.get_by_role("heading", name=re.compile(r"Monedero \(\$ 1\.500,00\)")).wait_for()
+    page.wait_for_url(re.compile(r"/seccion/monedero/$"))  # back in the client's workspace
+    nav = page.get_by_role("navigation", name="Secciones del cliente")
+    nav.get_by_role("link", name=re.compile(r"Monedero \(\$ 1\.500,00\)")).wait_for()
     page.goto(f"/facturacion/clientes/{ana.pk}/pagos/nuevo/?invoice={invoice.pk}")
     page.get_by_label("Forma de pago").select_option(label="Monedero")
     page.get_by_label("Importe").fill("1210")

@@ -77,7 +77,8 @@ def test_staff_create_edit_review_history_and_deactivate_a_client(page, login, m
     page.get_by_role("button", name="Guardar").click()
     expect(page.locator("#client-name")).to_have_text("María González Núñez")
 
-    page.get_by_role("tab", name="Historial").click()
+    nav = page.get_by_role("navigation", name="Secciones del cliente")
+    nav.get_by_role("link", name="Historial").click()
     history = page.locator("#history-table")
     renamed = history.locator("tr[data-action='client.renamed']")
     expect(renamed).to_contain_text("Segundo apellido")

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import NoReverseMatch, reverse
+from playwright.sync_api import expect
 
 from ispgest.catalog.defaults import allow_default_invoice_types, install_country_defaults
 from ispgest.catalog.models import BillingEntity, InvoiceType, Product, Tax, TaxCondition
@@ -33,7 +34,10 @@ def _client_url(client_id: int) -> str:
 
 
 def _open_tab(page, name: str) -> None:
-    page.get_by_role("tab", name=re.compile(rf"^{re.escape(name)}")).first.click()
+    """Open a section of the client's workspace from its navigation."""
+    nav = page.get_by_role("navigation", name="Secciones del cliente")
+    nav.get_by_role("link", name=re.compile(rf"^{re.escape(name)}")).first.click()
+    expect(nav.locator("a.active")).to_contain_text(name)
 
 
 def test_staff_manage_contracts_equipment_renewals_and_signed_documents(
@@ -81,7 +85,7 @@ def test_staff_manage_contracts_equipment_renewals_and_signed_documents(
         page.get_by_label(_exact("Latitud")).fill(lat)
         page.get_by_label(_exact("Longitud")).fill(lon)
         page.get_by_role("button", name="Guardar contrato").click()
-        page.wait_for_url(re.compile(r"#panel-contratos$"))
+        page.wait_for_url(re.compile(r"/seccion/contratos/$"))
         assert "creado" in page.locator("#messages").inner_text()
     table = page.locator("#contracts-table")
     assert "Av. Colón 1200" in table.inner_text() and "Belgrano 45" in table.inner_text()
@@ -94,12 +98,12 @@ def test_staff_manage_contracts_equipment_renewals_and_signed_documents(
 
     # Change the plan of the first one; the old assignment shows with "Mostrar tarifas de baja".
     _open_tab(page, "Asignación de tarifas")
-    form = page.locator("#panel-tarifas form[method=post]")
+    form = page.locator("#client-main form[method=post]")
     form.get_by_label(_exact("Contrato")).select_option(str(first.pk))
     form.get_by_label(_exact("Tarifa")).select_option(label="Fibra 300 Mbps")
     form.get_by_label(_exact("Fecha de inicio")).fill("2026-03-01")
     form.get_by_role("button", name="Añadir").click()
-    page.wait_for_url(re.compile(r"#panel-tarifas$"))
+    page.wait_for_url(re.compile(r"/seccion/tarifas/$"))
     rows = page.locator("#plan-assignments-table")
     assert "Fibra 300 Mbps" in rows.inner_text() and "Fibra 30 Mbps" not in rows.inner_text()
     page.get_by_label("Mostrar tarifas de baja").check()
@@ -116,11 +120,11 @@ def test_staff_manage_contracts_equipment_renewals_and_signed_documents(
     page.get_by_label(_exact("Número de serie")).fill("SN-778899")
     page.get_by_label(_exact("Dirección MAC")).fill("c4-ad-34-01-02-03")
     page.get_by_role("button", name="Guardar").click()
-    page.wait_for_url(re.compile(r"#panel-equipamiento$"))
+    page.wait_for_url(re.compile(r"/seccion/equipamiento/$"))
     equipment_table = page.locator("#equipment-table")
     assert "C4:AD:34:01:02:03" in equipment_table.inner_text()
     equipment_table.get_by_role("button", name="Retirar").click()
-    page.wait_for_url(re.compile(r"#panel-equipamiento$"))
+    page.wait_for_url(re.compile(r"/seccion/equipamiento/$"))
     assert "Retirado" in page.locator("#equipment-table").inner_text()
     assert Equipment.objects.get().status == "retired"
 
@@ -131,7 +135,7 @@ def test_staff_manage_contracts_equipment_renewals_and_signed_documents(
     page.get_by_label(_exact("Fecha de inicio")).fill("2026-02-10")
     page.get_by_label(_exact("Precio unitario")).first.fill("11000")
     page.get_by_role("button", name="Guardar").click()
-    page.wait_for_url(re.compile(r"#panel-renovaciones$"))
+    page.wait_for_url(re.compile(r"/seccion/renovaciones/$"))
     renewals = page.locator("#renewals-table")
     assert "Mantenimiento anual" in renewals.inner_text()
     assert "10/02/2027" in renewals.inner_text()
@@ -153,11 +157,11 @@ def test_staff_manage_contracts_equipment_renewals_and_signed_documents(
     _open_tab(page, "Contratos firmados")
     signed = tmp_path / "contrato-firmado.pdf"
     signed.write_bytes(PDF)
-    panel = page.locator("#panel-contratos-firmados")
+    panel = page.locator("#client-main")
     panel.get_by_label(_exact("Descripción")).fill("Contrato de alta firmado")
     panel.get_by_label(_exact("Archivo del contrato firmado")).set_input_files(str(signed))
     panel.get_by_role("button", name="Guardar contrato").click()
-    page.wait_for_url(re.compile(r"#panel-contratos-firmados$"))
+    page.wait_for_url(re.compile(r"/seccion/contratos-firmados/$"))
     assert "Contrato de alta firmado" in page.locator("#signed-documents-table").inner_text()
     with page.expect_download() as info:
         page.locator("#signed-documents-table").get_by_role("link", name="Descargar").click()
@@ -185,11 +189,11 @@ def test_staff_manage_contracts_equipment_renewals_and_signed_documents(
         date(2026, 3, 1)
     )
     assert assignment.lines.get().unit_price == Decimal("11000.00")
-    # ...and the client's "Historial" tab (on the client overview) shows them.
+    # ...and the client's "Historial" section shows them.
     assert client_page == reverse("clients:detail", args=[client.pk])
     page.goto(client_page)
     _open_tab(page, "Historial")
-    history = page.locator("#historial").inner_text()
+    history = page.locator("#client-main").inner_text()
     for text in (
         "Contrato #",
         "cambiada a «Fibra 300 Mbps»",

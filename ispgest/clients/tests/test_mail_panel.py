@@ -25,8 +25,8 @@ def test_staff_write_to_the_client_and_see_it_in_the_log(
     assert mail.subject == "Corte programado"
     assert "Mañana cortamos <b>2 horas</b>." in mail.text()
     assert ClientEvent.objects.filter(client=c, action="email.sent").exists()
-    html = admin_client.get(reverse("clients:detail", args=[c.pk])).content.decode()
-    assert ">Correo</button>" in html and "Corte programado" in html
+    html = admin_client.get(reverse("clients:section", args=[c.pk, "correo"])).content.decode()
+    assert "Corte programado" in html
 
 
 def test_the_manual_notification_switch_is_honoured(admin_client, make_client, smtp_server):
@@ -35,7 +35,7 @@ def test_the_manual_notification_switch_is_honoured(admin_client, make_client, s
         reverse("clients:send_email", args=[c.pk]), {"subject": "Hola", "body": "Texto"}
     )
     assert not EmailMessage.objects.exists()
-    html = admin_client.get(reverse("clients:detail", args=[c.pk])).content.decode()
+    html = admin_client.get(reverse("clients:section", args=[c.pk, "correo"])).content.decode()
     assert "desactivadas las notificaciones manuales" in html
 
 

@@ -284,21 +284,27 @@ def test_plan_pages_for_administrators(admin_client, tax):
     assert Plan.objects.get(pk=plan.pk).active is False
 
 
-def test_the_client_page_shows_every_tab(admin_client, subscriber, make_contract, admin_user):
+def test_the_client_workspace_lists_every_section_and_shows_each(
+    admin_client, subscriber, make_contract, admin_user
+):
     make_contract(subscriber, latitude=Decimal("-34.6"), longitude=Decimal("-58.4"))
-    body = admin_client.get(reverse("contracts:client", args=[subscriber.pk])).content.decode()
+    old_page = admin_client.get(reverse("contracts:client", args=[subscriber.pk]))
+    assert old_page.status_code == 302
+    contracts = admin_client.get(old_page["Location"]).content.decode()
     for title in (
         "Contratos",
         "Asignación de tarifas",
         "Equipamiento",
         "Renovaciones",
         "Contratos firmados",
-        "Mostrar tarifas de baja",
         "Nuevo contrato",
-        "Añadir nuevo",
     ):
-        assert title in body
-    assert "https://www.openstreetmap.org/?mlat=-34.600000&amp;mlon=-58.400000" in body
+        assert title in contracts
+    assert "https://www.openstreetmap.org/?mlat=-34.600000&amp;mlon=-58.400000" in contracts
+    section = reverse("clients:section", args=[subscriber.pk, "tarifas"])
+    assert "Mostrar tarifas de baja" in admin_client.get(section).content.decode()
+    section = reverse("clients:section", args=[subscriber.pk, "equipamiento"])
+    assert "Añadir nuevo" in admin_client.get(section).content.decode()
 
 
 def test_the_contracts_list_searches_address_and_client_name(
@@ -371,7 +377,6 @@ def test_after_an_upload_error_the_typed_description_is_still_there(admin_client
     assert page.xpath("//input[@name='title']/@value") == ["Contrato de alta firmado en 2026"]
     errors = " ".join(e.text_content() for e in page.xpath("//*[@role='alert']"))
     assert "no es un PDF ni una imagen" in errors
-    assert page.xpath(
-        f"//a[@href='{reverse('clients:detail', args=[subscriber.pk])}#panel-contratos-firmados']"
-    )
+    back = reverse("clients:section", args=[subscriber.pk, "contratos-firmados"])
+    assert page.xpath(f"//a[@href='{back}']")
     assert not SignedDocument.objects.exists()

@@ -1,5 +1,6 @@
 from django import template
 from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
 
 from ispgest.core.country import format_tax_id, get_profile
 
@@ -36,3 +37,24 @@ def querystring_with(context, **kwargs) -> str:
             params[key] = value
     encoded = params.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+@register.simple_tag(takes_context=True)
+def ws_swap(context, url: str) -> str:
+    """htmx attributes of a link inside the client's workspace: it loads `url` and swaps
+    only the navigation and main area, keeping the client header (the href still works
+    without JavaScript and on reload). Outside the workspace it adds nothing."""
+    if not context.get("in_workspace"):
+        return ""
+    return format_html(
+        'hx-get="{}" hx-target="#client-body" hx-select="#client-body" hx-swap="outerHTML" '
+        'hx-push-url="true"',
+        url,
+    )
+
+
+@register.simple_tag(takes_context=True)
+def ws_href(context, name: str, *args) -> str:
+    """`href` plus, inside the workspace, its htmx attributes (see ws_swap)."""
+    url = reverse(name, args=args)
+    return format_html('href="{}" {}', url, ws_swap(context, url))

@@ -313,7 +313,9 @@ def company_create(*, actor, client: Client, data: dict[str, Any]) -> Company:
 def company_update(*, actor, company: Company, data: dict[str, Any], section: str = "") -> Company:
     """Change fields of a company (a PATCH). `section` names the seed's section the change
     was saved from (general, mercantil, fiscal, financiera) for the history."""
-    locked = Company.objects.select_for_update().select_related("client").get(pk=company.pk)
+    locked = (
+        Company.objects.select_for_update(of=("self",)).select_related("client").get(pk=company.pk)
+    )
     allowed = COMPANY_SECTIONS.get(section, COMPANY_FIELDS)
     before = snapshot(locked, COMPANY_FIELDS)
     errors = _Errors()
@@ -342,7 +344,9 @@ def company_update(*, actor, company: Company, data: dict[str, Any], section: st
 @transaction.atomic
 def company_deactivate(*, actor, company: Company) -> Company:
     """Companies are deactivated (kept for the history), never deleted."""
-    locked = Company.objects.select_for_update().select_related("client").get(pk=company.pk)
+    locked = (
+        Company.objects.select_for_update(of=("self",)).select_related("client").get(pk=company.pk)
+    )
     if not locked.active:
         raise DomainError("La sociedad ya está dada de baja.", code="inactive")
     locked.active = False
@@ -358,7 +362,9 @@ def company_deactivate(*, actor, company: Company) -> Company:
 
 
 def _locked_company(company: Company) -> Company:
-    locked = Company.objects.select_for_update().select_related("client").get(pk=company.pk)
+    locked = (
+        Company.objects.select_for_update(of=("self",)).select_related("client").get(pk=company.pk)
+    )
     if not locked.active:
         raise DomainError("La sociedad está dada de baja: reactívela antes de modificarla.")
     return locked
@@ -1174,7 +1180,7 @@ def opportunity_move(
     clears them. The probability becomes the new stage's default.
     """
     locked = (
-        Opportunity.objects.select_for_update()
+        Opportunity.objects.select_for_update(of=("self",))
         .select_related("stage", "client", "prospect")
         .get(pk=opportunity.pk)
     )
@@ -1280,7 +1286,7 @@ def opportunity_contract_create(
     from ispgest.contracts.services import contract_create
 
     locked = (
-        Opportunity.objects.select_for_update()
+        Opportunity.objects.select_for_update(of=("self",))
         .select_related("stage", "client")
         .get(pk=opportunity.pk)
     )
@@ -1438,7 +1444,11 @@ def activity_create(
 
 @transaction.atomic
 def activity_update(*, actor, activity: Activity, data: dict[str, Any]) -> Activity:
-    locked = Activity.objects.select_for_update().select_related("opportunity").get(pk=activity.pk)
+    locked = (
+        Activity.objects.select_for_update(of=("self",))
+        .select_related("opportunity")
+        .get(pk=activity.pk)
+    )
     errors = _Errors()
     fields = (*ACTIVITY_FIELDS, "user")
     before = snapshot(locked, fields)

@@ -26,7 +26,10 @@ from ispgest.catalog.models import (
 )
 from ispgest.clients.mass_update import BOOL_FIELDS, mass_update_preview, normalise_changes
 from ispgest.clients.models import Client
+from ispgest.clients.panels import client_row_actions
 from ispgest.clients.search import (
+    PAGE_SIZE,
+    PAGE_SIZES,
     ClientFilterForm,
     CursorError,
     resolve_targets,
@@ -56,10 +59,15 @@ def client_list(request):
                 form.cleaned_data,
                 after=request.GET.get("after", ""),
                 before=request.GET.get("before", ""),
+                page_size=form.cleaned_data.get("per_page") or PAGE_SIZE,
             )
         except CursorError as exc:
             cursor_error = exc.messages[0]
-            result = search_clients(request.user, form.cleaned_data)
+            result = search_clients(
+                request.user,
+                form.cleaned_data,
+                page_size=form.cleaned_data.get("per_page") or PAGE_SIZE,
+            )
     context = {
         "form": form,
         "result": result,
@@ -68,6 +76,8 @@ def client_list(request):
         "paged": bool(request.GET.get("after") or request.GET.get("before")),
         "can_mass_update": request.user.has_perm("clients.mass_update_client"),
         "can_export": request.user.has_perm("clients.export_client"),
+        "row_actions": client_row_actions(request),
+        "page_sizes": PAGE_SIZES,
     }
     template = "clients/_rows.html" if request.htmx else "clients/list.html"
     return render(request, template, context)

@@ -24,6 +24,13 @@ from ispgest.catalog.models import (
     TaxCondition,
     Zone,
 )
+from ispgest.catalog.selectors import (
+    invoice_types_for,
+    neighbourhood_labels,
+    neighbourhoods_for,
+    tax_conditions_for,
+)
+from ispgest.clients.forms import choices_attrs, extra_field_input
 from ispgest.clients.mass_update import BOOL_FIELDS, mass_update_preview, normalise_changes
 from ispgest.clients.models import Client
 from ispgest.clients.panels import client_row_actions
@@ -115,15 +122,35 @@ class MassUpdateForm(StyledFormMixin, forms.Form):
                 required=False,
                 widget=forms.Select(attrs={"class": "form-select"}),
             )
-        for extra in ExtraField.objects.filter(active=True):
-            self.fields[f"extra_{extra.pk}"] = forms.CharField(
-                label=extra.name,
-                required=False,
-                widget=forms.TextInput(attrs={"class": "form-control"}),
+        for extra in ExtraField.objects.filter(active=True).order_by("position", "name"):
+            self.fields[f"extra_{extra.pk}"] = extra_field_input(
+                extra, empty_label=_("Sin cambios")
             )
         for field in self.fields.values():
             if isinstance(field, forms.ModelChoiceField):
                 field.empty_label = _("Sin cambios")
+        self._narrow_billing()
+
+    def _narrow_billing(self) -> None:
+        """Billing entity -> tax condition -> invoice type offer only allowed combinations
+        (refreshed by htmx through clients:choices); neighbourhoods name their city when two
+        share a name. The apply step validates every client regardless."""
+
+        def chosen(name):
+            raw = self.data.get(name) if self.is_bound else None
+            return int(raw) if raw and str(raw).isdigit() else None
+
+        entity, condition = chosen("billing_entity"), chosen("tax_condition")
+        self.fields["tax_condition"].queryset = tax_conditions_for(entity)
+        self.fields["invoice_type"].queryset = invoice_types_for(entity, condition)
+        hoods = self.fields["neighbourhood"]
+        hoods.queryset = neighbourhoods_for(None, None)
+        labels = dict(neighbourhood_labels(hoods.queryset))
+        hoods.label_from_instance = lambda row: labels.get(row.pk, row.name)
+
+    @property
+    def billing_choices_attrs(self) -> str:
+        return choices_attrs("billing", mass=True)
 
     def changes(self) -> tuple[dict, dict]:
         data = self.cleaned_data

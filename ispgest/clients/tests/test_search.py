@@ -234,4 +234,5 @@ def test_the_list_offers_page_sizes_a_status_column_and_row_actions(admin_client
     everyone = lxml_html.fromstring(
         admin_client.get(reverse("clients:list"), {"status": "all", "q": "zulema"}).content
     )
-    assert everyone.xpath("string(//tr[@id='client-%d']/td[4])" % inactive.pk).strip() == "Inactivo"
+    cell = everyone.xpath(f"string(//tr[@id='client-{inactive.pk}']/td[4])")
+    assert cell.strip() == "Inactivo"

@@ -173,16 +173,21 @@ class Api(NinjaAPI):
         components = spec.setdefault("components", {}).setdefault("schemas", {})
         components["Error"] = ERROR_SCHEMA
         error_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        # One shared response object per status, referenced from every operation.
+        spec["components"]["responses"] = {
+            f"Error{status}": {"description": text, "content": error_ref}
+            for status, text in ERROR_RESPONSES.items()
+        }
         seen: set[str] = set()
         for operations in spec["paths"].values():
             for method, op in operations.items():
                 responses = op.setdefault("responses", {})
-                for status, text in ERROR_RESPONSES.items():
+                for status in ERROR_RESPONSES:
                     if status in (400, 413) and method in ("get", "delete"):
                         continue
                     if status == 401 and not op.get("security"):
                         continue
-                    responses.setdefault(status, {"description": text, "content": error_ref})
+                    responses.setdefault(status, {"$ref": f"#/components/responses/Error{status}"})
                 for param in op.get("parameters", []):
                     _input_strings(param.get("schema", {}), components, seen)
                 for media in (op.get("requestBody") or {}).get("content", {}).values():

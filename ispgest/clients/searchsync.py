@@ -4,7 +4,17 @@ A client row is never deleted (dbguards), so an insert creates the search row an
 that changes status, sort_name or search_text rewrites it; an update of any other column
 (a mass update of the collector, a billing switch) does not fire at all (`UPDATE OF` plus a
 WHEN that compares the values). Bulk loads that switch triggers off
-(`session_replication_role = replica`, clients/demo.py) call `SYNC_MISSING_SQL` afterwards.
+(`session_replication_role = replica`, clients/bulkload.py) call `sync_missing` afterwards.
+
+`SYNC_MISSING_SQL` adds the side row of every client that has none. It is an
+`INSERT … SELECT … ON CONFLICT DO NOTHING`, not an anti-join (`WHERE NOT EXISTS`): the side
+table is the one being filled, so its statistics are stale by construction (empty when the
+migration or a bulk load analyzed it), and with "empty" statistics the planner picks a
+Nested Loop Anti Join that scans the growing side table once per client row — quadratic;
+a fresh 1M-client load never finished. The upsert has no join to plan: one pass over
+clients_client and one primary-key probe per row, whatever the statistics say (linear, and
+a no-op for clients that already have their row). SQLite needs the `WHERE true` to parse
+an upsert after a SELECT.
 """
 
 TABLE = "clients_clientsearch"
@@ -13,9 +23,15 @@ COVER_INDEX = "clientsearch_sort_cover"
 
 SYNC_MISSING_SQL = f"""
 INSERT INTO {TABLE} (client_id, status, sort_name, search_text)
-SELECT c.id, c.status, c.sort_name, c.search_text FROM clients_client c
-WHERE NOT EXISTS (SELECT 1 FROM {TABLE} s WHERE s.client_id = c.id)
+SELECT c.id, c.status, c.sort_name, c.search_text FROM clients_client c WHERE true
+ON CONFLICT (client_id) DO NOTHING
 """
+
+
+def sync_missing(cursor) -> None:
+    """Add the side row of every client without one (after a load with triggers off)."""
+    cursor.execute(SYNC_MISSING_SQL)
+
 
 PG_FORWARD = [
     f"""
@@ -68,4 +84,4 @@ def ensure_sqlite_triggers(connection) -> None:
     with connection.cursor() as cursor:
         for sql in SQLITE_FORWARD:
             cursor.execute(sql)
-        cursor.execute(SYNC_MISSING_SQL)
+        sync_missing(cursor)

@@ -221,6 +221,8 @@ def test_every_operation_documents_the_error_answers_in_one_shape(spec):
             for status in (401, 403, 404, 409, 422, 500):
                 answer = op["responses"].get(status)
                 assert answer, (method, path, status)
+                if "$ref" in answer:
+                    answer = spec["components"]["responses"][answer["$ref"].rsplit("/", 1)[-1]]
                 schema = answer["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/Error"}
             if method in ("post", "put", "patch"):

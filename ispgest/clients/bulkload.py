@@ -1,0 +1,108 @@
+"""Bulk loading of clients: the one path the demo data, the client import and the
+migrations take to write many clients and keep the search side table in step.
+
+- `reserve_ids(model, n)`: a block of ids nobody else gets, so rows can be written with
+  their ids (and their history rows point at them) without a round trip per row;
+- `write_rows(model, columns, rows)`: COPY on PostgreSQL, executemany on SQLite;
+- `BulkLoad(total)`: around a load that at least doubles clients_client on PostgreSQL,
+  drops the secondary indexes and switches triggers off, then on exit fills the search side
+  table with `searchsync.sync_missing` and rebuilds the indexes, in the caller's
+  transaction. Smaller loads keep triggers and indexes (the triggers fill the side table).
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+
+from ispgest.clients import searchsync
+
+
+def reserve_ids(model, count: int) -> int:
+    """First id of a block of `count` ids nobody else will get."""
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+            seq = cursor.fetchone()[0]
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
+            current_max = cursor.fetchone()[0]
+            cursor.execute("SELECT nextval(%s)", [seq])
+            start = max(cursor.fetchone()[0], current_max + 1)
+            cursor.execute("SELECT setval(%s, %s)", [seq, start + count])
+            return start
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
+        return cursor.fetchone()[0] + 1
+
+
+def columns(model, *, with_id: bool) -> list[str]:
+    return [f.column for f in model._meta.concrete_fields if with_id or not f.primary_key]
+
+
+def write_rows(model, columns: list[str], rows: list[tuple]) -> None:
+    if not rows:
+        return
+    table = model._meta.db_table
+    cols = ", ".join(columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            raw = cursor.connection
+            with raw.cursor() as pg, pg.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
+
+
+class BulkLoad:
+    """On PostgreSQL, a large load into mostly empty tables runs far faster with the
+    secondary indexes built once at the end than maintained row by row (the trigram GIN and
+    the sort indexes above all) and without per-row foreign-key triggers when the role may
+    switch them off (the ids written come from existing rows). Everything happens in the
+    caller's transaction, so a failure rolls the indexes back too. Unique indexes stay."""
+
+    TABLES = ("clients_client", "clients_clientevent", "clients_contact", searchsync.TABLE)
+
+    def __init__(self, total: int):
+        self.enabled = False
+        self.indexes: list[tuple[str, str]] = []
+        if connection.vendor != "postgresql" or total < 50_000:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM clients_client")
+            self.enabled = total >= cursor.fetchone()[0]
+
+    def __enter__(self):
+        if not self.enabled:
+            return self
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """SELECT i.indexname, i.indexdef FROM pg_indexes i
+                   JOIN pg_class c ON c.relname = i.indexname
+                   JOIN pg_index x ON x.indexrelid = c.oid
+                   WHERE i.tablename = ANY(%s) AND i.schemaname = current_schema()
+                     AND NOT x.indisunique AND NOT x.indisprimary""",
+                [list(self.TABLES)],
+            )
+            self.indexes = cursor.fetchall()
+            for name, _sql in self.indexes:
+                cursor.execute(f'DROP INDEX "{name}"')
+            cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+            if cursor.fetchone()[0]:
+                cursor.execute("SET LOCAL session_replication_role = replica")
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            cursor.execute("SET LOCAL synchronous_commit = off")
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if not self.enabled or exc_type is not None:
+            return False
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = DEFAULT")
+            # The search copy's triggers were off with the rest (clients/searchsync.py).
+            searchsync.sync_missing(cursor)
+            for _name, sql in self.indexes:
+                cursor.execute(sql)
+            for table in self.TABLES:
+                cursor.execute(f"ANALYZE {table}")
+        return False

@@ -212,6 +212,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
 NINJA_PAGINATION_CLASS = "ispgest.api.pagination.CursorPagination"
 ISPGEST_UPLOAD_MAX_BYTES = envint("ISPGEST_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+# Backups (manage.py backup, scheduled job ops.backup): folder and how many archives to keep.
+ISPGEST_BACKUP_DIR = Path(os.environ.get("ISPGEST_BACKUP_DIR", VAR_DIR / "backups"))
+ISPGEST_BACKUP_KEEP = envint("ISPGEST_BACKUP_KEEP", 7)
 
 # Background work: the database queue by default; "rq" moves it to Redis (RQ workers).
 TASKS_BACKEND = os.environ.get("ISPGEST_TASKS_BACKEND", "db")

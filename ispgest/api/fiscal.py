@@ -36,10 +36,14 @@ class IssuerOut(Schema):
     failing_since: dt.datetime | None
     last_error: str
     last_sent_at: dt.datetime | None
-    pending: int = Field(description="Registros del entorno actual pendientes de envío")
-    accepted: int
-    accepted_with_errors: int
-    rejected: int
+    counts: dict[str, int] = Field(
+        description="Registros del entorno actual por estado: pending, accepted, "
+        "accepted_with_errors, rejected"
+    )
+
+    @staticmethod
+    def resolve_counts(obj) -> dict[str, int]:
+        return selectors.issuer_counts(obj)
 
 
 class RecordOut(Schema):
@@ -84,7 +88,7 @@ class CorrectIn(Schema):
 def issuer_list(request):
     """Issuers (one per NIF) with their queue: records of the current environment by state."""
     require_perms(request, "fiscal.view_record", ALL)
-    return selectors.issuers_annotated().order_by("id")
+    return Issuer.objects.select_related("chain").order_by("id")
 
 
 @router.get(

@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ispgest.billing.models import Invoice
+from ispgest.billing.models import Invoice, ReminderSettings
 from ispgest.catalog.models import BillingEntity, PaymentMethod, Tax
 from ispgest.core.forms import DateInput, StyledFormMixin
 
@@ -125,3 +125,26 @@ class SepaForm(StyledFormMixin, forms.Form):
     )
     due_until = forms.DateField(label=_("Facturas con vencimiento hasta"), widget=DateInput())
     collection_date = forms.DateField(label=_("Fecha de cobro"), widget=DateInput())
+
+
+class ReminderSettingsForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = ReminderSettings
+        fields = [
+            "before_enabled",
+            "days_before",
+            "before_text",
+            "after_enabled",
+            "days_after",
+            "after_text",
+        ]
+        widgets = {
+            "before_text": forms.Textarea(attrs={"rows": 3}),
+            "after_text": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("days_before", "days_after"):
+            self.fields[name].widget.input_type = "text"
+            self.fields[name].widget.attrs["inputmode"] = "numeric"

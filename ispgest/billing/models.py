@@ -19,6 +19,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -649,3 +650,136 @@ class SepaBatchItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mandate_reference}: {self.amount}"
+
+
+class MonthlyMoney(models.Model):
+    """Invoiced, credited and collected per month and seller, for the dashboard's figures
+    and its 12-month chart. Bumped in the same transaction as every issued document and
+    every payment or reversal (receivers of billing.signals, `billing.stats`), and rebuilt
+    from the documents and payments by the nightly job `billing.dashboard_rebuild`, which
+    also folds in rows written without the services (bulk loaders). 0 = no seller."""
+
+    month = models.DateField(_("Mes"))
+    seller_key = models.BigIntegerField()
+    invoiced = models.DecimalField(_("Facturado"), default=ZERO, **MONEY)
+    invoices = models.PositiveIntegerField(_("Facturas"), default=0)
+    credited = models.DecimalField(_("Notas de crédito"), default=ZERO, **MONEY)
+    collected = models.DecimalField(_("Cobrado"), default=ZERO, **MONEY)
+    payments = models.IntegerField(_("Pagos"), default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("Facturación del mes")
+        verbose_name_plural = _("Facturación por mes")
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["month", "seller_key"], name="uniq_monthly_money")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}/{self.seller_key}: {self.invoiced} / {self.collected}"
+
+
+class MoneyTally(models.Model):
+    """Point-in-time money figures per seller (recurring revenue, unpaid and overdue debt,
+    wallets): a snapshot the job `billing.dashboard_refresh` rebuilds every few minutes."""
+
+    seller_key = models.BigIntegerField(unique=True)
+    mrr = models.DecimalField(_("Ingreso mensual recurrente"), default=ZERO, **MONEY)
+    active_contracts = models.PositiveIntegerField(default=0)
+    unpaid_total = models.DecimalField(default=ZERO, **MONEY)
+    unpaid_clients = models.PositiveIntegerField(default=0)
+    overdue_total = models.DecimalField(default=ZERO, **MONEY)
+    overdue_clients = models.PositiveIntegerField(default=0)
+    wallet_total = models.DecimalField(default=ZERO, **MONEY)
+    wallet_clients = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("Cifras de cobro")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.seller_key}: {self.mrr}"
+
+
+class ReminderSettings(models.Model):
+    """How due-date reminders go out (one row, pk=1; `billing.reminders.reminder_settings()`):
+    a reminder N days before an invoice's due date and a notice M days after it while it is
+    unpaid, each with an optional text of the ISP's own put before the figures."""
+
+    before_enabled = models.BooleanField(
+        _("Enviar recordatorio antes del vencimiento"), default=True
+    )
+    days_before = models.PositiveSmallIntegerField(
+        _("Días antes del vencimiento"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
+    before_text = models.TextField(
+        _("Texto del recordatorio"),
+        blank=True,
+        max_length=2000,
+        help_text=_("Opcional: va antes del importe y el vencimiento."),
+    )
+    after_enabled = models.BooleanField(_("Enviar aviso de factura vencida"), default=True)
+    days_after = models.PositiveSmallIntegerField(
+        _("Días después del vencimiento"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+    )
+    after_text = models.TextField(
+        _("Texto del aviso de vencida"),
+        blank=True,
+        max_length=2000,
+        help_text=_("Opcional: va antes del importe adeudado."),
+    )
+    updated_at = models.DateTimeField(_("Última modificación"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("Modificado por"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("Recordatorios de vencimiento")
+        verbose_name_plural = _("Recordatorios de vencimiento")
+
+    def __str__(self) -> str:
+        return f"-{self.days_before} / +{self.days_after}"
+
+
+class InvoiceReminder(models.Model):
+    """One reminder sent for one invoice and stage: the unique pair makes a rerun, a second
+    worker or a restarted scheduler unable to send it twice."""
+
+    class Stage(models.TextChoices):
+        BEFORE = "before", _("Antes del vencimiento")
+        AFTER = "after", _("Vencida")
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="reminders")
+    stage = models.CharField(_("Etapa"), max_length=10, choices=Stage.choices)
+    sent_at = models.DateTimeField(_("Enviado el"), auto_now_add=True)
+    email = models.ForeignKey(
+        "messaging.EmailMessage",
+        verbose_name=_("Correo"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        verbose_name = _("Recordatorio enviado")
+        verbose_name_plural = _("Recordatorios enviados")
+        default_permissions = ("view",)
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "stage"], name="one_reminder_per_stage")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id} {self.stage}"

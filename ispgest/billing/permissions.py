@@ -27,11 +27,13 @@ _MODELS = [
     "sepabatchitem",
     "numbersequence",
     "billingrun",
+    "remindersettings",
 ]
 _ALL = [f"billing.{verb}_{model}" for model in _MODELS for verb in ("view", "add", "change")] + [
     "billing.run_billing",
     "billing.issue_credit_note",
     "billing.manage_sepa",
+    "billing.view_invoicereminder",
 ]
 _VIEW = [
     "billing.view_invoice",

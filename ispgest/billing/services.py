@@ -706,8 +706,11 @@ def payment_reverse(*, actor, payment: Payment, reason: str) -> Payment:
 
 
 @transaction.atomic
-def billing_run_start(*, actor, run_date: date) -> BillingRun:
-    """Create the run and its Job and enqueue the work once this transaction commits."""
+def billing_run_start(*, actor, run_date: date, automatic: bool = False) -> BillingRun:
+    """Create the run and its Job and enqueue the work once this transaction commits.
+
+    `automatic` marks a run the scheduler started (billing.autorun): its summary is
+    e-mailed to the administrators when it ends."""
     from ispgest.billing.tasks import billing_run_task
     from ispgest.core.models import Job
 
@@ -716,7 +719,7 @@ def billing_run_start(*, actor, run_date: date) -> BillingRun:
     job = Job.objects.create(
         kind="billing_run",
         created_by=actor if getattr(actor, "pk", None) else None,
-        params={"run_date": run_date.isoformat()},
+        params={"run_date": run_date.isoformat(), **({"automatic": True} if automatic else {})},
         message="En cola",
     )
     run = BillingRun.objects.create(

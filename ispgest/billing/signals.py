@@ -11,6 +11,9 @@ documents_issued = Signal()
 payment_registered = Signal()
 # payment=Payment (the original), reversal=Payment, actor
 payment_reversed = Signal()
+# run=BillingRun (finished: status done or failed), sent by the billing-run task once the
+# run's outcome is saved (outside the chunks' transactions).
+billing_run_finished = Signal()
 
 # Registries a higher layer (the fiscal regimes of `ispgest.fiscal`) fills in its
 # AppConfig.ready(), so billing asks without importing it:

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from ispgest.billing import signals
 from ispgest.billing.models import BillingRun, Invoice, Payment
 from ispgest.core.models import Job
 
@@ -29,7 +30,9 @@ def billing_run_task(run_id: int) -> int:
                 finished_at=timezone.now(),
                 error=f"{type(exc).__name__}: {exc}"[:2000],
             )
+        signals.billing_run_finished.send(sender=BillingRun, run=BillingRun.objects.get(pk=run_id))
         raise
+    signals.billing_run_finished.send(sender=BillingRun, run=run)
     return run.invoices_issued
 
 

@@ -11,6 +11,8 @@ urlpatterns = [
     path(
         "documentos/<int:pk>/nota-de-credito/", views.credit_note_create, name="credit_note_create"
     ),
+    path("pagos/", views.payment_list, name="payment_list"),
+    path("recordatorios/", views.reminder_settings, name="reminder_settings"),
     path("pagos/<int:pk>/recibo.pdf", views.receipt_pdf_view, name="receipt_pdf"),
     path("facturacion-periodica/nueva/", views.run_start, name="run_start"),
     path("facturacion-periodica/<int:pk>/", views.run_detail, name="run_detail"),

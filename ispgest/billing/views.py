@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Sum
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_POST
 from ispgest.accounts.decorators import staff_required
 from ispgest.billing import engine, selectors, services, signals
 from ispgest.billing.calc import tax_breakdown
+from ispgest.billing.filters import DocumentFilterForm, PaymentFilterForm
 from ispgest.billing.forms import (
     BillingRunForm,
     CreditNoteForm,
@@ -125,14 +127,26 @@ def invoice_list(request):
         .select_related("invoice_type")
         .order_by("-id")
     )
-    kind = request.GET.get("kind")
-    if kind in Invoice.Kind.values:
-        qs = qs.filter(kind=kind)
-    status = request.GET.get("status")
-    if status in Invoice.Status.values:
-        qs = qs.filter(status=status)
+    form = DocumentFilterForm(request.GET or None)
+    qs = form.apply(qs)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(request, "billing/invoice_list.html", {"page_obj": page})
+    return render(request, "billing/invoice_list.html", {"page_obj": page, "form": form})
+
+
+@staff_required("billing.view_payment")
+def payment_list(request):
+    """Payments (and reversals) of the visible clients, by date; "Cobrado este mes"."""
+    form = PaymentFilterForm(request.GET or None)
+    qs = form.apply(
+        Payment.objects.filter(client__in=visible_clients(request.user))
+        .select_related("client", "method", "receipt")
+        .order_by("-date", "-id")
+    )
+    total = qs.aggregate(total=Sum("amount"))["total"]
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request, "billing/payment_list.html", {"page_obj": page, "form": form, "total": total}
+    )
 
 
 @staff_required("billing.view_invoice")
@@ -468,3 +482,24 @@ def sepa_return(request, item_pk):
     else:
         messages.error(request, _("Indique el motivo de la devolución."))
     return redirect("billing:sepa_detail", pk=item.batch_id)
+
+
+@staff_required("billing.view_remindersettings", "billing.change_remindersettings")
+def reminder_settings(request):
+    """Recordatorios de vencimiento: days before/after the due date and the ISP's texts."""
+    from ispgest.billing.forms import ReminderSettingsForm
+    from ispgest.billing.models import InvoiceReminder
+    from ispgest.billing.reminders import reminder_settings as current
+    from ispgest.billing.reminders import reminder_settings_update
+
+    form = ReminderSettingsForm(request.POST or None, instance=current())
+    if request.method == "POST" and form.is_valid():
+        try:
+            reminder_settings_update(actor=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            _errors_to_messages(request, exc, form)
+        else:
+            messages.success(request, _("Recordatorios guardados."))
+            return redirect("billing:reminder_settings")
+    recent = InvoiceReminder.objects.select_related("invoice").order_by("-sent_at", "-id")[:20]
+    return render(request, "billing/reminder_settings.html", {"form": form, "recent": recent})

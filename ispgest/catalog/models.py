@@ -295,6 +295,14 @@ class BillingCycle(CatalogModel):
         _("Días hasta el vencimiento"), default=10, validators=[MaxValueValidator(120)]
     )
     is_default = models.BooleanField(_("Ciclo por defecto"), default=False)
+    auto_run = models.BooleanField(
+        _("Facturación automática"),
+        default=False,
+        help_text=_(
+            "Lanza la facturación periódica sola el día del ciclo (tarea programada "
+            "«Facturación automática»); si no, se lanza a mano."
+        ),
+    )
 
     class Meta(CatalogModel.Meta):
         verbose_name = _("Ciclo de facturación")

@@ -131,8 +131,8 @@ CATALOGS: tuple[CatalogConfig, ...] = (
         "ciclos",
         "billing-cycles",
         m.BillingCycle,
-        ("name", "day_of_month", "days_until_due", "is_default"),
-        ("name", "day_of_month", "days_until_due", "is_default"),
+        ("name", "day_of_month", "days_until_due", "is_default", "auto_run"),
+        ("name", "day_of_month", "days_until_due", "is_default", "auto_run"),
     ),
     CatalogConfig(
         "extrafield",

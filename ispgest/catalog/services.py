@@ -260,6 +260,23 @@ def _rules_billing_cycle(cycle: BillingCycle, old: BillingCycle | None) -> None:
         )
     if cycle.is_default and not cycle.active:
         raise _error("is_default", "El ciclo por defecto no puede estar desactivado.")
+    if cycle.active:
+        # A billing run invoices every client whose cycle falls on its day: two cycles of
+        # one day cannot be one automatic and the other manual.
+        other = (
+            BillingCycle.objects.filter(active=True, day_of_month=cycle.day_of_month)
+            .exclude(pk=cycle.pk)
+            .exclude(auto_run=cycle.auto_run)
+            .first()
+        )
+        if other is not None:
+            mode = "manual" if cycle.auto_run else "automática"
+            raise _error(
+                "auto_run",
+                f"El ciclo «{other}» también factura el día {cycle.day_of_month} y su "
+                f"facturación es {mode}: la facturación periódica se lanza por día, así que "
+                "los ciclos de un mismo día son todos automáticos o todos manuales.",
+            )
 
 
 _RULES = {

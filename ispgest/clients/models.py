@@ -528,3 +528,31 @@ class ClientEvent(models.Model):
     @property
     def is_manual(self) -> bool:
         return self.kind == EventKind.MANUAL
+
+
+class ClientTally(models.Model):
+    """Dashboard figures of the clients, per (seller, zone): a snapshot that
+    `clients.stats.refresh_client_tallies` rebuilds every few minutes (scheduled job
+    `clients.dashboard_refresh`), so "Inicio" reads a few hundred rows instead of counting
+    a million clients. 0 stands for "no seller" / "no zone". `month` is the month the
+    created/deactivated counts belong to (the snapshot's month, in the ISP's time zone)."""
+
+    seller_key = models.BigIntegerField()
+    zone_key = models.BigIntegerField()
+    active = models.PositiveIntegerField(default=0)
+    inactive = models.PositiveIntegerField(default=0)
+    suspended = models.PositiveIntegerField(default=0)
+    month = models.DateField()
+    created_in_month = models.PositiveIntegerField(default=0)
+    deactivated_in_month = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("Cifras de clientes")
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["seller_key", "zone_key"], name="uniq_client_tally")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seller_key}/{self.zone_key}: {self.active}"

@@ -4,13 +4,37 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from ispgest.core.health import run_checks
 
 
 @login_required
 def home(request):
-    return render(request, "core/home.html")
+    """Inicio: every app's figures for this user (core.dashboard), charts as SVG."""
+    from ispgest.core.charts import render_chart
+    from ispgest.core.dashboard import SECTIONS, collect
+
+    board = collect(request)
+    titles = {
+        "clients": _("Clientes"),
+        "money": _("Cobros y facturación"),
+        "work": _("Trabajo"),
+        "system": _("Sistema"),
+    }
+    sections = [
+        {
+            "key": key,
+            "title": titles.get(key, key),
+            "cards": board.cards.get(key, []),
+            "charts": [(c, render_chart(c)) for c in board.charts.get(key, [])],
+        }
+        for key in (*SECTIONS, *(k for k in board.cards if k not in SECTIONS))
+        if board.cards.get(key) or board.charts.get(key)
+    ]
+    return render(request, "core/home.html", {"sections": sections})
 
 
 def _queue_state() -> dict:
@@ -61,5 +85,8 @@ def healthz(request):
         body["queue"] = _queue_state()
     except Exception as exc:
         body["queue"] = {"status": "error", "error": type(exc).__name__}
-    body["status"] = "ok"
-    return JsonResponse(body)
+    # What other apps registered (ispgest.core.health), e.g. the scheduler's heartbeat.
+    results, healthy = run_checks()
+    body.update(results)
+    body["status"] = "ok" if healthy else "error"
+    return JsonResponse(body, status=200 if healthy else 503)

@@ -63,6 +63,8 @@ class Issuer(TimeStampedModel):
     failures = models.PositiveIntegerField(_("Intentos fallidos seguidos"), default=0)
     last_error = models.TextField(_("Último error"), blank=True)
     last_sent_at = models.DateTimeField(_("Último envío"), null=True, blank=True)
+    # Chain position of the first production record (set when the issuer goes live).
+    production_from = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name", "nif"]

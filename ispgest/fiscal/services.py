@@ -57,14 +57,26 @@ def issuer_settings_update(
         chain = Chain.objects.select_for_update().get(issuer=issuer)
         chain.last_num_serie, chain.last_issue_date, chain.last_huella = "", None, ""
         chain.save(update_fields=["last_num_serie", "last_issue_date", "last_huella"])
-        changes["Entorno"] = [issuer.get_environment_display(), Environment(environment).label]
+        changes["Entorno"] = [
+            str(issuer.get_environment_display()),
+            str(Environment(environment).label),
+        ]
         issuer.environment = environment
+        issuer.production_from = chain.length + 1
         issuer.next_send_at = None
     if credit_note_type != issuer.credit_note_type:
         changes["Rectificativas"] = [issuer.credit_note_type, credit_note_type]
         issuer.credit_note_type = credit_note_type
     if changes:
-        issuer.save(update_fields=["environment", "credit_note_type", "next_send_at", "updated_at"])
+        issuer.save(
+            update_fields=[
+                "environment",
+                "credit_note_type",
+                "next_send_at",
+                "production_from",
+                "updated_at",
+            ]
+        )
         audit(
             actor=actor,
             action="fiscal.issuer_updated",

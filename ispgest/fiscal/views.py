@@ -57,13 +57,12 @@ def issuer_detail(request, pk):
     issuer = get_object_or_404(Issuer, pk=pk)
     status = request.GET.get("estado") or ""
     page = Paginator(selectors.issuer_records(issuer, status), 50).get_page(request.GET.get("page"))
-    (issuer_counts,) = [i for i in selectors.issuers_with_counts() if i.pk == issuer.pk]
     return render(
         request,
         "fiscal/issuer_detail.html",
         {
             "issuer": issuer,
-            "counts": issuer_counts.counts,
+            "counts": selectors.issuer_counts(issuer),
             "status": status,
             "statuses": RecordStatus.choices,
             "page_obj": page,

@@ -238,3 +238,41 @@ def test_the_api_lists_records_cancels_and_refuses_a_seller(client, make_user):
     _, seller = ApiToken.issue(user=make_user(SELLER), name="s")
     denied = client.get("/api/v1/fiscal/issuers", HTTP_AUTHORIZATION=f"Bearer {seller}")
     assert denied.status_code == 403
+
+
+def test_going_live_starts_the_production_chain_and_counts_only_its_records(admin_user):
+    from ispgest.core.exceptions import DomainError
+    from ispgest.fiscal import selectors, services
+    from ispgest.fiscal.models import Environment
+
+    entity = spanish_entity()
+    client = spanish_client(entity)
+    _issue(client, 3)
+    Record.objects.filter(position=1).update(status=RecordStatus.ACCEPTED)
+    Record.objects.filter(position=2).update(status=RecordStatus.REJECTED)
+    issuer = Issuer.objects.get()
+    assert selectors.issuer_counts(issuer) == {
+        "pending": 1,
+        "accepted": 1,
+        "accepted_with_errors": 0,
+        "rejected": 1,
+    }
+    issuer = services.issuer_settings_update(
+        actor=admin_user, issuer=issuer, environment=Environment.PRODUCTION, credit_note_type="R4"
+    )
+    (invoice,) = _issue(client)
+    first = Record.objects.get(invoice=invoice)
+    assert first.environment == Environment.PRODUCTION and first.is_first and first.position == 4
+    assert selectors.issuer_counts(Issuer.objects.get()) == {
+        "pending": 1,
+        "accepted": 0,
+        "accepted_with_errors": 0,
+        "rejected": 0,
+    }
+    assert records.chain_problems(issuer) == []
+    with pytest.raises(DomainError, match="no vuelve al entorno de pruebas"):
+        services.issuer_settings_update(
+            actor=admin_user, issuer=issuer, environment=Environment.TEST, credit_note_type="R4"
+        )
+    note = billing.credit_note_create(actor=None, invoice=invoice, reason="Error", notify=False)
+    assert Record.objects.get(invoice=note).invoice_type == "R4"

@@ -2,13 +2,17 @@ import os
 import signal
 import subprocess
 import sys
+from importlib.util import find_spec
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Sirve la web (gunicorn) y el trabajador de tareas juntos; Ctrl-C detiene ambos."
+    help = (
+        "Sirve la web (gunicorn), el trabajador de tareas y el programador de tareas juntos; "
+        "Ctrl-C detiene los tres."
+    )
 
     def handle(self, **options):
         port = os.environ.get("PORT", "8000")
@@ -41,6 +45,9 @@ class Command(BaseCommand):
             )
         elif backend.startswith("django_tasks_rq"):
             procs.append(subprocess.Popen([sys.executable, "manage.py", "rqworker", "default"]))
+        # The scheduler only enqueues due jobs (ispgest.ops); the worker above runs them.
+        if find_spec("ispgest.ops.management.commands.scheduler"):
+            procs.append(subprocess.Popen([sys.executable, "manage.py", "scheduler"]))
 
         def stop(*_):
             for p in procs:

@@ -14,9 +14,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
-from stdnum import bic as std_bic
-from stdnum import iban as std_iban
-from stdnum.exceptions import ValidationError as StdnumError
 
 from ispgest.clients import signals
 from ispgest.clients.history import changes_between, record_event, snapshot
@@ -37,6 +34,7 @@ from ispgest.clients.validation import (
     validate_client_data,
     validate_extra_values,
 )
+from ispgest.core.country import clean_bic, clean_iban
 from ispgest.core.exceptions import DomainError
 
 BILLING_CYCLE_WARNING = gettext_noop(
@@ -379,19 +377,13 @@ def validate_mandate(client: Client, data: dict) -> BankMandate:
         errors.setdefault("iban", []).append("IBAN: es obligatorio para la domiciliación.")
     else:
         try:
-            mandate.iban = std_iban.validate(mandate.iban)
-        except StdnumError as exc:
-            why = (
-                "el dígito de control no coincide"
-                if "checksum" in type(exc).__name__.lower()
-                else "el formato no es válido"
-            )
-            errors.setdefault("iban", []).append(f"IBAN: «{mandate.iban}» no es válido: {why}.")
-    if mandate.bic:
-        try:
-            mandate.bic = std_bic.validate(mandate.bic)
-        except StdnumError:
-            errors.setdefault("bic", []).append(f"BIC: «{mandate.bic}» no es válido.")
+            mandate.iban = clean_iban(mandate.iban)
+        except ValidationError as exc:
+            errors.setdefault("iban", []).extend(exc.messages)
+    try:
+        mandate.bic = clean_bic(mandate.bic)
+    except ValidationError as exc:
+        errors.setdefault("bic", []).extend(exc.messages)
     if mandate.signed_on is None and "signed_on" not in errors:
         errors.setdefault("signed_on", []).append("Fecha de firma del mandato: es obligatoria.")
     elif mandate.signed_on and mandate.signed_on > timezone.localdate():

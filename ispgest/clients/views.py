@@ -41,6 +41,7 @@ from ispgest.clients.selectors import (
     extra_values_of,
 )
 from ispgest.clients.services import BILLING_CYCLE_WARNING, RENAME_WARNING
+from ispgest.clients.sources import source_of
 from ispgest.clients.workspace import back_to_section, render_section
 
 
@@ -77,8 +78,13 @@ def _tab_of_error(form: ClientForm, fin: FinancialForm, contacts, extras) -> str
     return "basico"
 
 
-def _save_record(request, *, client: Client | None, form, fin, contacts, extras, can_financial):
-    """Write the client and what hangs off it all-or-nothing; errors go on the forms."""
+def _save_record(
+    request, *, client: Client | None, form, fin, contacts, extras, can_financial, source=None
+):
+    """Write the client and what hangs off it all-or-nothing; errors go on the forms.
+
+    `source` is (ClientSource, row) when the client comes from elsewhere (clients/sources.py):
+    its `attach` runs in the same transaction once the client exists."""
     user = request.user
     failed = False
     creating = client is None
@@ -90,6 +96,8 @@ def _save_record(request, *, client: Client | None, form, fin, contacts, extras,
                     client = services.client_create(
                         actor=user, data=form.client_data(), extra_values=extra_values
                     )
+                    if source is not None:
+                        source[0].attach(actor=user, row=source[1], client=client)
                 else:
                     client = services.client_update(
                         actor=user,
@@ -182,7 +190,9 @@ def _record_form(request, client: Client | None):
             }
             for c in client.contacts.filter(active=True).order_by("name", "id")
         ]
-    form = ClientForm(data, instance=client if client is not None else Client())
+    source = source_of(request) if creating else None
+    initial = source[0].initial(source[1]) if source is not None else None
+    form = ClientForm(data, instance=client if client is not None else Client(), initial=initial)
     if not user.has_perm("clients.view_all_clients"):
         # A seller's clients stay its own: it could not see a client given to another seller.
         from ispgest.catalog.models import Seller
@@ -211,6 +221,7 @@ def _record_form(request, client: Client | None):
                 contacts=contacts,
                 extras=extras,
                 can_financial=can_financial,
+                source=source,
             )
             if saved is not None:
                 if saved.billing_cycle_id != old_cycle and services.is_non_default_cycle(
@@ -253,6 +264,7 @@ def _record_form(request, client: Client | None):
             "needs_rename_confirm": needs_rename_confirm,
             "rename_warning": _(RENAME_WARNING),
             "cycle_warning": _(BILLING_CYCLE_WARNING),
+            "source_banner": source[0].banner(source[1]) if source is not None else "",
         },
     )
 

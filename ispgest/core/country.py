@@ -62,6 +62,18 @@ class CountryProfile:
     time_zone: str
     symbol_after: bool = False
     extra: dict = field(default_factory=dict)
+    # Companies ("Sociedades") of clients: what the country's law calls them and their tax
+    # treatment. Each tuple holds the values offered in the forms (stored as typed here).
+    legal_forms: tuple[str, ...] = ()
+    vat_regimes: tuple[str, ...] = ()
+    corporate_tax_regimes: tuple[str, ...] = ()
+    withholding_kinds: tuple[str, ...] = ()
+    activity_code_label: str = "Código de actividad"
+    # A full-match regular expression for the activity code; "" accepts up to 12 characters.
+    activity_code_pattern: str = ""
+    activity_code_hint: str = ""
+    e_invoicing_label: str = "Obligado a factura electrónica"
+    vat_records_label: str = "Obligado a libros de IVA electrónicos"
 
     def tax_id_kind(self, code: str) -> TaxIdKind | None:
         return next((k for k in self.tax_id_kinds if k.code == code), None)
@@ -126,6 +138,30 @@ PROFILES: dict[str, CountryProfile] = {
             TaxDefault("IVA 27%", "27.00", True),
             TaxDefault("IVA 10,5%", "10.50", True),
         ),
+        legal_forms=(
+            "S.A.",
+            "S.R.L.",
+            "S.A.S.",
+            "S.C.S.",
+            "Sociedad de hecho",
+            "Cooperativa",
+            "Asociación civil",
+            "Monotributista",
+            "Autónomo",
+        ),
+        vat_regimes=("Responsable Inscripto", "Monotributo", "Exento", "No alcanzado"),
+        corporate_tax_regimes=("Impuesto a las Ganancias (sociedades)", "Exento", "Monotributo"),
+        withholding_kinds=(
+            "Retención de IVA",
+            "Retención de Ganancias",
+            "Percepción de IIBB",
+            "Retención de IIBB",
+        ),
+        activity_code_label="Código de actividad (CLAE/AFIP)",
+        activity_code_pattern=r"\d{6}",
+        activity_code_hint="6 dígitos, p. ej. 611010",
+        e_invoicing_label="Obligado a factura electrónica (AFIP)",
+        vat_records_label="Libro IVA Digital",
         time_zone="America/Argentina/Buenos_Aires",
     ),
     "CO": CountryProfile(
@@ -146,6 +182,27 @@ PROFILES: dict[str, CountryProfile] = {
             TaxConditionDefault("Sin factura legal", False, ("X",)),
         ),
         taxes=(TaxDefault("IVA 19%", "19.00", True), TaxDefault("IVA 5%", "5.00", True)),
+        legal_forms=(
+            "S.A.S.",
+            "S.A.",
+            "Ltda.",
+            "S. en C.",
+            "E.U.",
+            "Cooperativa",
+            "Persona natural comerciante",
+        ),
+        vat_regimes=("Responsable de IVA", "No responsable de IVA", "Régimen simple (RST)"),
+        corporate_tax_regimes=(
+            "Régimen ordinario de renta",
+            "Régimen simple de tributación",
+            "Régimen tributario especial",
+        ),
+        withholding_kinds=("Retención en la fuente", "ReteIVA", "ReteICA"),
+        activity_code_label="Código CIIU",
+        activity_code_pattern=r"\d{4}",
+        activity_code_hint="4 dígitos, p. ej. 6110",
+        e_invoicing_label="Obligado a facturación electrónica (DIAN)",
+        vat_records_label="Obligado a exógena",
         time_zone="America/Bogota",
     ),
     "EC": CountryProfile(
@@ -167,6 +224,21 @@ PROFILES: dict[str, CountryProfile] = {
             TaxConditionDefault("Sin factura legal", False, ("X",)),
         ),
         taxes=(TaxDefault("IVA 15%", "15.00", False), TaxDefault("IVA 0%", "0.00", False)),
+        legal_forms=(
+            "S.A.",
+            "Cía. Ltda.",
+            "S.A.S.",
+            "Persona natural obligada a llevar contabilidad",
+            "Cooperativa",
+        ),
+        vat_regimes=("Régimen general", "RIMPE emprendedor", "RIMPE negocio popular"),
+        corporate_tax_regimes=("Impuesto a la renta general", "RIMPE", "Exento"),
+        withholding_kinds=("Retención en la fuente de renta", "Retención de IVA"),
+        activity_code_label="Código CIIU",
+        activity_code_pattern=r"[A-U]\d{4}(\.\d{2}){0,2}",
+        activity_code_hint="p. ej. J6110.01",
+        e_invoicing_label="Obligado a comprobantes electrónicos (SRI)",
+        vat_records_label="Obligado a ATS",
         time_zone="America/Guayaquil",
     ),
     "MX": CountryProfile(
@@ -191,6 +263,26 @@ PROFILES: dict[str, CountryProfile] = {
             TaxConditionDefault("Sin factura legal", False, ("X",)),
         ),
         taxes=(TaxDefault("IVA 16%", "16.00", False), TaxDefault("IVA 8% frontera", "8.00", False)),
+        legal_forms=(
+            "S.A. de C.V.",
+            "S. de R.L. de C.V.",
+            "S.A.P.I. de C.V.",
+            "S.A.S.",
+            "S.C.",
+            "Persona física con actividad empresarial",
+        ),
+        vat_regimes=("IVA general 16%", "IVA frontera 8%", "Exento", "Tasa 0%"),
+        corporate_tax_regimes=(
+            "601 General de Ley Personas Morales",
+            "626 Régimen Simplificado de Confianza",
+            "603 Personas Morales con Fines no Lucrativos",
+        ),
+        withholding_kinds=("Retención de ISR", "Retención de IVA"),
+        activity_code_label="Código SCIAN",
+        activity_code_pattern=r"\d{6}",
+        activity_code_hint="6 dígitos, p. ej. 517311",
+        e_invoicing_label="Obligado a CFDI",
+        vat_records_label="Obligado a DIOT",
         time_zone="America/Mexico_City",
     ),
     "ES": CountryProfile(
@@ -218,6 +310,42 @@ PROFILES: dict[str, CountryProfile] = {
             TaxDefault("IVA 10%", "10.00", False),
             TaxDefault("IVA 4%", "4.00", False),
         ),
+        legal_forms=(
+            "S.L.",
+            "S.A.",
+            "S.L.U.",
+            "S.A.U.",
+            "S.L.L.",
+            "Sociedad cooperativa",
+            "Comunidad de bienes",
+            "Sociedad civil",
+            "Autónomo",
+        ),
+        vat_regimes=(
+            "Régimen general",
+            "Recargo de equivalencia",
+            "Régimen simplificado",
+            "Exento",
+            "Criterio de caja",
+        ),
+        corporate_tax_regimes=(
+            "Régimen general (25 %)",
+            "Entidad de reducida dimensión",
+            "Empresa de nueva creación (15 %)",
+            "Cooperativa fiscalmente protegida",
+            "IRPF (estimación directa)",
+            "IRPF (estimación objetiva)",
+        ),
+        withholding_kinds=(
+            "IRPF profesionales",
+            "IRPF arrendamientos",
+            "IRPF rendimientos del capital",
+        ),
+        activity_code_label="CNAE",
+        activity_code_pattern=r"\d{4}",
+        activity_code_hint="4 dígitos, p. ej. 6110",
+        e_invoicing_label="Obligado a factura electrónica (Veri*factu / FACe)",
+        vat_records_label="Obligado al SII",
         time_zone="Europe/Madrid",
         symbol_after=True,
     ),
@@ -238,6 +366,10 @@ PROFILES: dict[str, CountryProfile] = {
             TaxConditionDefault("Sin factura legal", False, ("X",)),
         ),
         taxes=(TaxDefault("Impuesto 0%", "0.00", False),),
+        legal_forms=("Sociedad anónima", "Sociedad de responsabilidad limitada", "Persona física"),
+        vat_regimes=("General", "Exento"),
+        corporate_tax_regimes=("General",),
+        withholding_kinds=("Retención de renta", "Retención de IVA"),
         time_zone="UTC",
     ),
 }
@@ -294,3 +426,35 @@ def format_tax_id(value: str, kind: str) -> str:
         return tk.module.format(value)
     except Exception:  # a stored value predating a rule change must still display
         return value
+
+
+def clean_iban(value: str, *, field: str = "iban") -> str:
+    """Validate an IBAN (country format and check digits, python-stdnum) and return it compact.
+
+    Raises ValidationError on `field` with a Spanish message naming the IBAN.
+    """
+    from stdnum import iban as std_iban
+
+    value = (value or "").strip()
+    try:
+        return std_iban.validate(value)
+    except StdnumError as exc:
+        why = (
+            "el dígito de control no coincide"
+            if "checksum" in type(exc).__name__.lower()
+            else "el formato no es válido"
+        )
+        raise ValidationError({field: f"IBAN: «{value}» no es válido: {why}."}) from None
+
+
+def clean_bic(value: str, *, field: str = "bic") -> str:
+    """Validate a BIC (SWIFT code) and return it compact; "" stays ""."""
+    from stdnum import bic as std_bic
+
+    value = (value or "").strip()
+    if not value:
+        return ""
+    try:
+        return std_bic.validate(value)
+    except StdnumError:
+        raise ValidationError({field: f"BIC: «{value}» no es válido."}) from None

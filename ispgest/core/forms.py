@@ -13,6 +13,33 @@ class FormRenderer(TemplatesSetting):
     field_template_name = "forms/field.html"
 
 
+def style_fields(form) -> None:
+    """Bootstrap classes, no `maxlength`, and the control-character refusal on every field of
+    `form`; run again by forms that add or replace fields after __init__."""
+    for field in form.fields.values():
+        if isinstance(field, forms.CharField):
+            # Django's own validator refuses NUL only; ours refuses every control
+            # character, with one message on pages, the API and imports.
+            field.validators = [
+                v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator)
+            ]
+            if not any(isinstance(v, ControlCharactersValidator) for v in field.validators):
+                field.validators.append(ControlCharactersValidator())
+        widget = field.widget
+        widget.attrs.pop("maxlength", None)
+        if isinstance(widget, forms.CheckboxInput):
+            css = "form-check-input"
+        elif isinstance(widget, (forms.Select, forms.SelectMultiple)):
+            css = "form-select"
+        elif isinstance(widget, (forms.RadioSelect, forms.CheckboxSelectMultiple)):
+            css = ""
+        else:
+            css = "form-control"
+        existing = widget.attrs.get("class", "")
+        if css and css not in existing.split():
+            widget.attrs["class"] = f"{existing} {css}".strip()
+
+
 class StyledFormMixin:
     """Adds Bootstrap classes to widgets and refuses control characters in every text field;
     use in every ModelForm/Form of the UI (api/tests/test_conventions.py checks it).
@@ -23,30 +50,7 @@ class StyledFormMixin:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            if isinstance(field, forms.CharField):
-                # Django's own validator refuses NUL only; ours refuses every control
-                # character, with one message on pages, the API and imports.
-                field.validators = [
-                    v
-                    for v in field.validators
-                    if not isinstance(v, ProhibitNullCharactersValidator)
-                ]
-                if not any(isinstance(v, ControlCharactersValidator) for v in field.validators):
-                    field.validators.append(ControlCharactersValidator())
-            widget = field.widget
-            widget.attrs.pop("maxlength", None)
-            if isinstance(widget, forms.CheckboxInput):
-                css = "form-check-input"
-            elif isinstance(widget, (forms.Select, forms.SelectMultiple)):
-                css = "form-select"
-            elif isinstance(widget, (forms.RadioSelect, forms.CheckboxSelectMultiple)):
-                css = ""
-            else:
-                css = "form-control"
-            if css:
-                existing = widget.attrs.get("class", "")
-                widget.attrs["class"] = f"{existing} {css}".strip()
+        style_fields(self)
 
 
 class DateInput(forms.DateInput):

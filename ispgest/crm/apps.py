@@ -5,3 +5,18 @@ class CrmConfig(AppConfig):
     name = "ispgest.crm"
     label = "crm"
     default_auto_field = "django.db.models.BigAutoField"
+    verbose_name = "CRM"
+
+    def ready(self):
+        from ispgest.clients.sources import ClientSource, register
+        from ispgest.crm import conversion
+
+        register(
+            ClientSource(
+                param="prospecto",
+                load=conversion.load_prospect,
+                initial=conversion.client_initial,
+                banner=conversion.banner,
+                attach=conversion.attach,
+            )
+        )

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django import forms
 from django.forms import formset_factory
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +26,13 @@ from ispgest.catalog.models import (
     Tax,
     TaxCondition,
     Zone,
+)
+from ispgest.catalog.selectors import (
+    cities_for,
+    invoice_types_for,
+    neighbourhood_labels,
+    neighbourhoods_for,
+    tax_conditions_for,
 )
 from ispgest.clients.models import NOTES_MAX_LENGTH, Client, Contact, ManualEntryType, PersonType
 from ispgest.clients.services import BILLING_CYCLE_WARNING
@@ -112,6 +120,25 @@ def _active_or_current(model, current_id):
     return qs.order_by("name").distinct()
 
 
+# The pickers that narrow each other, parent first.
+CHOICE_GROUPS = {
+    "place": ("region", "city", "neighbourhood"),
+    "billing": ("billing_entity", "tax_condition", "invoice_type"),
+}
+
+
+def choices_attrs(group: str, *, mass: bool = False) -> str:
+    """htmx attributes of the element around a group of pickers: any change inside asks
+    clients:choices for the narrowed children, which replace theirs out of band. The
+    container is never replaced, so a quick second change is not lost, and the latest
+    request wins."""
+    url = reverse("clients:choices") + f"?group={group}" + ("&empty=mass" if mass else "")
+    return format_html(
+        'hx-get="{}" hx-trigger="change" hx-include="this" hx-swap="none" hx-sync="this:replace"',
+        url,
+    )
+
+
 class ClientForm(StyledFormMixin, forms.ModelForm):
     class Meta:
         model = Client
@@ -139,6 +166,7 @@ class ClientForm(StyledFormMixin, forms.ModelForm):
         for name, model in FK_MODELS.items():
             current = getattr(self.instance, f"{name}_id", None)
             self.fields[name].queryset = _active_or_current(model, current)
+        self._narrow_choices()
         self.fields["person_type"].required = True
         self.fields["person_type"].widget.attrs.update(
             {
@@ -162,6 +190,7 @@ class ClientForm(StyledFormMixin, forms.ModelForm):
             label=_("Tipo de número tributario"),
             required=False,
             choices=[(k.code, k.label) for k in profile.tax_id_kinds],
+            widget=forms.Select(attrs={"class": "form-select"}),
         )
         self.fields["notes"].help_text = _("Máximo %(count)s caracteres.") % {
             "count": f"{NOTES_MAX_LENGTH:,}".replace(",", ".")
@@ -183,6 +212,42 @@ class ClientForm(StyledFormMixin, forms.ModelForm):
         for name in ("custom_id", "email"):
             if self.initial.get(name) is None:
                 self.initial[name] = ""
+
+    def _value(self, name: str):
+        """The chosen id of `name`: the submitted one, else the record's."""
+        if self.is_bound:
+            raw = self.data.get(self.add_prefix(name))
+            return int(raw) if raw and str(raw).isdigit() else None
+        return self.initial.get(name) or getattr(self.instance, f"{name}_id", None)
+
+    def _narrow_choices(self) -> None:
+        """Region -> city -> neighbourhood and billing entity -> tax condition -> invoice
+        type offer only what fits the parent chosen. The page refreshes them on change
+        (clients:choices, see `choices_attrs`) and the services check the same rules
+        regardless."""
+        region, city = self._value("region"), self._value("city")
+        entity, condition = self._value("billing_entity"), self._value("tax_condition")
+        narrow = {
+            "city": cities_for(region, current=self._value("city")),
+            "neighbourhood": neighbourhoods_for(region, city, current=self._value("neighbourhood")),
+            "tax_condition": tax_conditions_for(entity, current=self._value("tax_condition")),
+            "invoice_type": invoice_types_for(
+                entity, condition, current=self._value("invoice_type")
+            ),
+        }
+        for name, queryset in narrow.items():
+            self.fields[name].queryset = queryset
+        hoods = self.fields["neighbourhood"]
+        labels = dict(neighbourhood_labels(hoods.queryset))
+        hoods.label_from_instance = lambda row: labels.get(row.pk, row.name)
+
+    @property
+    def place_choices_attrs(self) -> str:
+        return choices_attrs("place")
+
+    @property
+    def billing_choices_attrs(self) -> str:
+        return choices_attrs("billing")
 
     def _post_clean(self):
         # Model validation is the services' job (clients/validation.py), not the form's.
@@ -240,6 +305,12 @@ class FinancialForm(StyledFormMixin, forms.Form):
     signed_on = forms.DateField(
         label=_("Fecha de firma del mandato"), required=False, widget=DateInput()
     )
+
+    @property
+    def bank_method_ids(self) -> str:
+        """The payment methods that need the bank fields (the page shows them only then)."""
+        methods = self.fields["payment_method"].queryset
+        return ",".join(str(m.pk) for m in methods if m.requires_bank)
 
     MANDATE_FIELDS = (
         "account_holder",
@@ -314,6 +385,25 @@ class ContactForm(StyledFormMixin, forms.Form):
 ContactFormSet = formset_factory(ContactForm, extra=2, max_num=200)
 
 
+def extra_field_input(extra: ExtraField, *, empty_label: str = "---------") -> forms.Field:
+    """The input of one extra field by its type (a list of options is a select), optional:
+    the service checks each value by type."""
+    if extra.field_type == ExtraFieldType.CHOICE:
+        field = forms.ChoiceField(choices=[("", empty_label)] + [(c, c) for c in extra.choice_list])
+    elif extra.field_type == ExtraFieldType.BOOLEAN:
+        field = forms.ChoiceField(choices=[("", empty_label), ("1", _("Sí")), ("0", _("No"))])
+    elif extra.field_type == ExtraFieldType.DATE:
+        field = forms.CharField(widget=DateInput())
+    else:
+        field = forms.CharField(max_length=4000)
+    field.label = extra.name
+    field.required = False
+    field.widget.attrs["class"] = (
+        "form-select" if isinstance(field, forms.ChoiceField) else "form-control"
+    )
+    return field
+
+
 class ExtraValuesForm(StyledFormMixin, forms.Form):
     """One input per extra field of the catalog ("Otros"); the service checks each by type."""
 
@@ -324,25 +414,10 @@ class ExtraValuesForm(StyledFormMixin, forms.Form):
             ExtraField.objects.filter(active=True).order_by("position", "name")
         )
         for extra in self.extra_fields:
-            initial = values.get(extra.pk, "")
-            if extra.field_type == ExtraFieldType.CHOICE:
-                field = forms.ChoiceField(
-                    choices=[("", "---------")] + [(c, c) for c in extra.choice_list]
-                )
-            elif extra.field_type == ExtraFieldType.BOOLEAN:
-                field = forms.ChoiceField(choices=[("", "---------"), ("1", "Sí"), ("0", "No")])
-            elif extra.field_type == ExtraFieldType.DATE:
-                field = forms.CharField(widget=DateInput())
-            else:
-                field = forms.CharField(max_length=4000)
-            field.label = extra.name
-            field.required = False
-            field.initial = initial
+            field = extra_field_input(extra)
+            field.initial = values.get(extra.pk, "")
             if extra.required:
                 field.help_text = _("Obligatorio.")
-            field.widget.attrs["class"] = (
-                "form-select" if isinstance(field, forms.ChoiceField) else "form-control"
-            )
             self.fields[f"extra_{extra.pk}"] = field
         self.initial_values = values
 

@@ -210,7 +210,9 @@ def differs(changes: dict[str, Any]) -> Q:
 def mass_update_preview(
     targets: QuerySet[Client], changes: dict[str, Any], extra: dict | None = None
 ) -> dict:
-    """{"selected": N, "changing": M}: how many clients are selected and how many change."""
+    """{"selected": N, "changing": M, "errors": {field: [messages]}}: how many clients are
+    selected, how many change, and what the apply step would refuse (the same validation,
+    run now, so the preview never promises a change the apply then refuses)."""
     changes = normalise_changes(changes)
     selected = targets.count()
     if extra:
@@ -219,7 +221,13 @@ def mass_update_preview(
         changing = targets.filter(differs(changes)).count()
     else:
         changing = 0
-    return {"selected": selected, "changing": changing}
+    errors: dict[str, list[str]] = {}
+    if changes or extra:
+        try:
+            validate_mass_update(targets, changes, extra)
+        except ValidationError as exc:
+            errors = exc.message_dict
+    return {"selected": selected, "changing": changing, "errors": errors}
 
 
 def _check_actor(actor, changes: dict) -> None:

@@ -6,7 +6,9 @@ An app with something to show on a client defines `ispgest/<app>/panels.py` with
 - optionally `client_header_facts(request, client) -> list[HeaderFact]`: figures of the
   fixed client header (balance, unpaid invoices...);
 - optionally `client_actions(request, client) -> list[ClientAction]`: buttons of the header
-  beside "Editar" (for example "Regenerar contraseña").
+  beside "Editar" (for example "Regenerar contraseña");
+- optionally `client_row_actions(request) -> list[RowAction]`: icons of each row of the
+  client list beside the magnifier and "Editar" (no query per row: a URL name and method).
 
 Each function shows only what `request.user` may see and runs a fixed number of queries
 whatever the size of the client's data (the workspace has a query-count test). A panel's
@@ -94,6 +96,16 @@ class ClientAction:
     order: int = 100
 
 
+@dataclass
+class RowAction:
+    label: str  # the accessible name: "Regenerar contraseña"
+    url_name: str  # reversed with the client's id
+    icon: str  # the symbol shown ("🔑")
+    method: str = "get"  # "post" renders a small form with the CSRF token
+    confirm: str = ""
+    order: int = 100
+
+
 def _app_modules():
     for app in PANEL_APPS:
         if find_spec(f"ispgest.{app}.panels"):
@@ -120,4 +132,12 @@ def client_actions(request, client) -> list[ClientAction]:
     for module in _app_modules():
         if hasattr(module, "client_actions"):
             actions.extend(module.client_actions(request, client))
+    return sorted(actions, key=lambda a: a.order)
+
+
+def client_row_actions(request) -> list[RowAction]:
+    actions: list[RowAction] = []
+    for module in _app_modules():
+        if hasattr(module, "client_row_actions"):
+            actions.extend(module.client_row_actions(request))
     return sorted(actions, key=lambda a: a.order)

@@ -68,6 +68,7 @@ from ispgest.clients.scoping import visible_clients
 from ispgest.core.forms import DateInput, StyledFormMixin
 
 PAGE_SIZE = 25
+PAGE_SIZES = (25, 50, 100)  # the list's page-size choice
 COUNT_CAP = 1000
 MAX_QUERY_WORDS = 6
 
@@ -183,6 +184,13 @@ class ClientFilterForm(StyledFormMixin, forms.Form):
         label=_("Pasarela de pago"), queryset=PaymentGateway.objects.all(), required=False
     )
     sort = forms.ChoiceField(label=_("Ordenar por"), choices=SORT_CHOICES, required=False)
+    per_page = forms.TypedChoiceField(
+        label=_("Clientes por página"),
+        choices=[(n, str(n)) for n in PAGE_SIZES],
+        coerce=int,
+        required=False,
+        empty_value=PAGE_SIZE,
+    )
 
     CLIENT_FIELDS = (
         "id",

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/", views.client_detail, name="detail"),
     path("<int:pk>/seccion/<slug:section>/", views.client_section, name="section"),
     path("buscar-cliente/", views.client_jump, name="jump"),
+    path("opciones/", views.client_choices, name="choices"),
     path("<int:pk>/editar/", views.client_edit, name="edit"),
     path("<int:pk>/desactivar/", views.client_deactivate, name="deactivate"),
     path("<int:pk>/reactivar/", views.client_reactivate, name="reactivate"),

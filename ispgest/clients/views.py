@@ -9,14 +9,22 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from ispgest.accounts.decorators import staff_required
+from ispgest.catalog.selectors import (
+    cities_for,
+    invoice_types_for,
+    neighbourhoods_for,
+    tax_conditions_for,
+)
 from ispgest.clients import services, workspace
 from ispgest.clients.forms import (
+    CHOICE_GROUPS,
     TABS,
     ClientForm,
     ContactFormSet,
@@ -310,6 +318,42 @@ def client_section(request, pk: int, section: str):
     if section == workspace.HISTORY:
         extra = {"history": client_history(client), "event_form": ManualEventForm()}
     return render_section(request, client, section, general=extra)
+
+
+def _int_or_none(raw) -> int | None:
+    return int(raw) if raw and str(raw).isdigit() else None
+
+
+@require_GET
+@staff_required("clients.view_client")
+def client_choices(request):
+    """htmx: the pickers of a group (place, billing) narrowed to the parents chosen; a child
+    that no longer fits its parent is cleared (the services check the same rules)."""
+    group = request.GET.get("group", "")
+    if group not in CHOICE_GROUPS:
+        raise Http404
+    data = {name: _int_or_none(request.GET.get(name)) for name in CHOICE_GROUPS[group]}
+    if group == "place":
+        narrowing = {
+            "city": lambda: cities_for(data["region"]),
+            "neighbourhood": lambda: neighbourhoods_for(data["region"], data["city"]),
+        }
+    else:
+        narrowing = {
+            "tax_condition": lambda: tax_conditions_for(data["billing_entity"]),
+            "invoice_type": lambda: invoice_types_for(
+                data["billing_entity"], data["tax_condition"]
+            ),
+        }
+    for name, offered in narrowing.items():  # parent first: a cleared parent clears below
+        if data[name] and not offered().filter(pk=data[name]).exists():
+            data[name] = None
+    form = ClientForm(data={k: v or "" for k, v in data.items()})
+    fields = [form[name] for name in CHOICE_GROUPS[group][1:]]
+    if request.GET.get("empty") == "mass":  # the mass update: blank means "no change"
+        for bound in fields:
+            bound.field.empty_label = _("Sin cambios")
+    return render(request, "clients/_choices.html", {"fields": fields})
 
 
 @require_GET

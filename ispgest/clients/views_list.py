@@ -24,9 +24,19 @@ from ispgest.catalog.models import (
     TaxCondition,
     Zone,
 )
+from ispgest.catalog.selectors import (
+    invoice_types_for,
+    neighbourhood_labels,
+    neighbourhoods_for,
+    tax_conditions_for,
+)
+from ispgest.clients.forms import choices_attrs, extra_field_input
 from ispgest.clients.mass_update import BOOL_FIELDS, mass_update_preview, normalise_changes
 from ispgest.clients.models import Client
+from ispgest.clients.panels import client_row_actions
 from ispgest.clients.search import (
+    PAGE_SIZE,
+    PAGE_SIZES,
     ClientFilterForm,
     CursorError,
     resolve_targets,
@@ -56,10 +66,15 @@ def client_list(request):
                 form.cleaned_data,
                 after=request.GET.get("after", ""),
                 before=request.GET.get("before", ""),
+                page_size=form.cleaned_data.get("per_page") or PAGE_SIZE,
             )
         except CursorError as exc:
             cursor_error = exc.messages[0]
-            result = search_clients(request.user, form.cleaned_data)
+            result = search_clients(
+                request.user,
+                form.cleaned_data,
+                page_size=form.cleaned_data.get("per_page") or PAGE_SIZE,
+            )
     context = {
         "form": form,
         "result": result,
@@ -68,6 +83,8 @@ def client_list(request):
         "paged": bool(request.GET.get("after") or request.GET.get("before")),
         "can_mass_update": request.user.has_perm("clients.mass_update_client"),
         "can_export": request.user.has_perm("clients.export_client"),
+        "row_actions": client_row_actions(request),
+        "page_sizes": PAGE_SIZES,
     }
     template = "clients/_rows.html" if request.htmx else "clients/list.html"
     return render(request, template, context)
@@ -105,15 +122,35 @@ class MassUpdateForm(StyledFormMixin, forms.Form):
                 required=False,
                 widget=forms.Select(attrs={"class": "form-select"}),
             )
-        for extra in ExtraField.objects.filter(active=True):
-            self.fields[f"extra_{extra.pk}"] = forms.CharField(
-                label=extra.name,
-                required=False,
-                widget=forms.TextInput(attrs={"class": "form-control"}),
+        for extra in ExtraField.objects.filter(active=True).order_by("position", "name"):
+            self.fields[f"extra_{extra.pk}"] = extra_field_input(
+                extra, empty_label=_("Sin cambios")
             )
         for field in self.fields.values():
             if isinstance(field, forms.ModelChoiceField):
                 field.empty_label = _("Sin cambios")
+        self._narrow_billing()
+
+    def _narrow_billing(self) -> None:
+        """Billing entity -> tax condition -> invoice type offer only allowed combinations
+        (refreshed by htmx through clients:choices); neighbourhoods name their city when two
+        share a name. The apply step validates every client regardless."""
+
+        def chosen(name):
+            raw = self.data.get(name) if self.is_bound else None
+            return int(raw) if raw and str(raw).isdigit() else None
+
+        entity, condition = chosen("billing_entity"), chosen("tax_condition")
+        self.fields["tax_condition"].queryset = tax_conditions_for(entity)
+        self.fields["invoice_type"].queryset = invoice_types_for(entity, condition)
+        hoods = self.fields["neighbourhood"]
+        hoods.queryset = neighbourhoods_for(None, None)
+        labels = dict(neighbourhood_labels(hoods.queryset))
+        hoods.label_from_instance = lambda row: labels.get(row.pk, row.name)
+
+    @property
+    def billing_choices_attrs(self) -> str:
+        return choices_attrs("billing", mass=True)
 
     def changes(self) -> tuple[dict, dict]:
         data = self.cleaned_data

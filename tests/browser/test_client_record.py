@@ -41,6 +41,8 @@ def test_staff_create_edit_review_history_and_deactivate_a_client(page, login, m
     page.select_option("#id_billing_entity", label="Red Sur SRL")
     condition = TaxCondition.objects.get(country="AR", name="Consumidor Final")
     page.select_option("#id_tax_condition", str(condition.pk))
+    # The invoice types narrow to the allowed ones for the pair (htmx) before one is picked.
+    expect(page.locator("#id_invoice_type option")).to_have_count(2)
     page.select_option("#id_invoice_type", label="Factura B")
     page.get_by_label("Número tributario (CUIT/CUIL)").fill("20-26756539-3")
 
@@ -109,3 +111,47 @@ def test_a_name_over_the_limit_is_refused_with_the_limit_not_cut(page, login, ma
     page.get_by_role("button", name="Guardar").click()
     expect(page.get_by_text(re.compile(r"255 caracteres \(tiene 30\d\)"))).to_be_visible()
     assert not Client.objects.exists()
+
+
+def test_the_client_form_narrows_its_choices_and_unfolds_what_applies(
+    page, login, make_user, catalog
+):
+    from ispgest.catalog.models import City, Neighbourhood, Region
+
+    cordoba, santa_fe = (
+        Region.objects.create(name="Córdoba"),
+        Region.objects.create(name="Santa Fe"),
+    )
+    rio = City.objects.create(name="Río Cuarto", region=cordoba)
+    City.objects.create(name="Rosario", region=santa_fe)
+    Neighbourhood.objects.create(name="Centro", city=rio)
+    login(make_user("Administrador"))
+    page.goto("/clientes/nuevo/")
+    page.get_by_role("tab", name="Contacto", exact=True).click()
+    city = page.locator("#id_city")
+    expect(city.locator("option")).to_have_count(3)  # blank + both cities
+    page.select_option("#id_region", label="Córdoba")
+    expect(city.locator("option")).to_have_count(2)
+    expect(city).to_contain_text("Río Cuarto")
+    page.select_option("#id_city", label="Río Cuarto")
+    page.select_option("#id_region", label="Santa Fe")
+    expect(page.locator("#id_city")).to_have_value("")  # Río Cuarto is not in Santa Fe
+
+    page.get_by_role("tab", name="Facturación").click()
+    expect(page.locator("#id_billing_entity")).to_be_hidden()
+    page.locator("#id_billing_enabled").check()
+    expect(page.locator("#id_billing_entity")).to_be_visible()
+    page.select_option("#id_billing_entity", label="Red Sur SRL")
+    condition = TaxCondition.objects.get(country="AR", name="Consumidor Final")
+    from ispgest.catalog.models import AllowedInvoiceType
+
+    allowed = AllowedInvoiceType.objects.filter(billing_entity=catalog, tax_condition=condition)
+    page.select_option("#id_tax_condition", str(condition.pk))
+    expect(page.locator("#id_invoice_type option")).to_have_count(allowed.count() + 1)
+    offered = page.locator("#id_invoice_type option").all_inner_texts()[1:]
+    assert sorted(offered) == sorted(str(a.invoice_type) for a in allowed)
+
+    page.get_by_role("tab", name="Datos financieros").click()
+    expect(page.get_by_label("IBAN")).to_be_hidden()
+    page.select_option("#id_fin-payment_method", label="Domiciliación bancaria")
+    expect(page.get_by_label("IBAN")).to_be_visible()

@@ -24,7 +24,8 @@ def test_it_changes_the_collector_with_one_history_row_per_changed_client(admin_
     a, b = make("Ana", collector=old), make("Bea", collector=old)
     same = make("Ceci", collector=new)
     targets = Client.objects.filter(pk__in=[a.pk, b.pk, same.pk])
-    assert mass_update_preview(targets, {"collector": new.pk}) == {"selected": 3, "changing": 2}
+    preview = mass_update_preview(targets, {"collector": new.pk})
+    assert preview == {"selected": 3, "changing": 2, "errors": {}}
     result = clients_mass_update(actor=admin_user, targets=targets, changes={"collector": new})
     assert (result.selected, result.changed) == (3, 2)
     assert set(Client.objects.values_list("collector_id", flat=True)) == {new.pk}
@@ -132,3 +133,25 @@ def test_chunked_updates_change_every_client_once(
     assert {e.summary for e in events} == {"Actualización masiva: Recaudador"}
     # Found by search right after (the trigram entries were merged after the commit).
     assert Client.objects.filter(search_text__contains="cliente 3").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_preview_lists_the_clients_that_would_fail_before_anything_is_applied(admin_client):
+    """The preview validates every selected client with the apply step's own code, so it
+    never promises a change that the apply then refuses."""
+    from lxml import html as lxml_html
+
+    north, south = City.objects.create(name="Norte"), City.objects.create(name="Sur")
+    hood = Neighbourhood.objects.create(name="Centro", city=north)
+    ok1, ok2 = make("Bien Uno", city=north), make("Bien Dos", city=north)
+    bad = make("Mal Tres", city=south)
+    url = reverse("clients:mass_update")
+    response = admin_client.post(
+        url,
+        {"scope": "ids", "ids": [ok1.pk, ok2.pk, bad.pk], "neighbourhood": hood.pk, "preview": "1"},
+    )
+    page = lxml_html.fromstring(response.content.decode())
+    problems = page.xpath("string(//*[@id='mass-preview-errors'])")
+    assert "Mal Tres" in problems and "Barrio" in problems
+    assert not page.xpath("//button[@id='mass-confirm']")
+    assert not Client.objects.filter(neighbourhood=hood).exists()

@@ -204,3 +204,35 @@ def test_quick_search_finds_ids_typed_with_the_documents_punctuation(admin_user)
     make("Otro Cliente", tax_id="20999999990", document_number="99.999.999")
     for typed in ["20-12345678-6", "20123456786", "12.345.678", "12345678", "CL-0042", "cl0042"]:
         assert names(run(admin_user, q=typed)) == [target.name], typed
+
+
+@pytest.mark.django_db
+def test_the_list_offers_page_sizes_a_status_column_and_row_actions(admin_client):
+    from lxml import html as lxml_html
+
+    Client.objects.bulk_create(
+        [Client(name=f"Cliente {i:03d}", sort_name=f"cliente {i:03d}") for i in range(60)]
+    )
+    inactive = make("Zulema Baja", status=Client.Status.INACTIVE)
+    page = lxml_html.fromstring(
+        admin_client.get(reverse("clients:list"), {"per_page": "50"}).content.decode()
+    )
+    rows = page.xpath("//table[@id='clients-table']/tbody/tr")
+    assert len(rows) == 50
+    headers = [th.text_content().strip() for th in page.xpath("//table[@id='clients-table']//th")]
+    assert "Estado" in headers and "Acciones" in headers
+    first = rows[0]
+    assert first.xpath("string(td[position()=4])").strip() == "Activo"
+    client_id = first.get("id").removeprefix("client-")
+    links = first.xpath(".//td[contains(@class, 'row-actions')]//a/@href")
+    assert reverse("clients:detail", args=[client_id]) in links
+    assert reverse("clients:edit", args=[client_id]) in links
+    next_href = page.xpath("string(//a[@id='next-page']/@href)")
+    assert "per_page=50" in next_href
+    second = lxml_html.fromstring(admin_client.get(reverse("clients:list") + next_href).content)
+    assert len(second.xpath("//table[@id='clients-table']/tbody/tr")) == 10
+    everyone = lxml_html.fromstring(
+        admin_client.get(reverse("clients:list"), {"status": "all", "q": "zulema"}).content
+    )
+    cell = everyone.xpath(f"string(//tr[@id='client-{inactive.pk}']/td[4])")
+    assert cell.strip() == "Inactivo"

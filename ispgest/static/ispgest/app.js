@@ -21,3 +21,24 @@ document.addEventListener("change", function (event) {
     location.replace("/clientes/" + match[1] + "/seccion/" + location.hash.slice(7) + "/");
   }
 })();
+
+// Sections that only apply to some choices: <div data-reveal-with="id_of_control"
+// data-reveal-values="1,3"> shows while the checkbox is checked or the select holds one of
+// the values (the server validates whatever is sent).
+function ispgestReveal(root) {
+  (root || document).querySelectorAll("[data-reveal-with]").forEach(function (section) {
+    const control = document.getElementById(section.dataset.revealWith);
+    if (!control) return;
+    let show;
+    if (control.type === "checkbox") {
+      show = control.checked;
+    } else {
+      const values = (section.dataset.revealValues || "").split(",").filter(Boolean);
+      show = values.includes(control.value);
+    }
+    section.hidden = !show;
+  });
+}
+document.addEventListener("DOMContentLoaded", function () { ispgestReveal(); });
+document.addEventListener("change", function () { ispgestReveal(); });
+document.addEventListener("htmx:afterSettle", function () { ispgestReveal(); });

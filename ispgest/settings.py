@@ -212,6 +212,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
 NINJA_PAGINATION_CLASS = "ispgest.api.pagination.CursorPagination"
 ISPGEST_UPLOAD_MAX_BYTES = envint("ISPGEST_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+# Importar clientes: files are streamed from disk; these bound one import.
+ISPGEST_IMPORT_MAX_BYTES = envint("ISPGEST_IMPORT_MAX_BYTES", 200 * 1024 * 1024)
+ISPGEST_IMPORT_MAX_ROWS = envint("ISPGEST_IMPORT_MAX_ROWS", 1_000_000)
 # Backups (manage.py backup, scheduled job ops.backup): folder and how many archives to keep.
 ISPGEST_BACKUP_DIR = Path(os.environ.get("ISPGEST_BACKUP_DIR", VAR_DIR / "backups"))
 ISPGEST_BACKUP_KEEP = envint("ISPGEST_BACKUP_KEEP", 7)

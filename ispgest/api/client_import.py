@@ -20,7 +20,7 @@ PERMS = ("clients.view_client", "clients.import_client")
 ERRORS_SHOWN = 200
 
 
-class ImportError_(Schema):
+class ImportRowError(Schema):
     row: int = Field(description="Fila del archivo (la de encabezados es la 1)")
     column: str
     message: str
@@ -44,16 +44,16 @@ class ImportOut(Schema):
     valid_count: int
     error_count: int
     imported_count: int
-    errors: list[ImportError_] = Field(description=f"Los primeros {ERRORS_SHOWN} errores")
+    errors: list[ImportRowError] = Field(description=f"Los primeros {ERRORS_SHOWN} errores")
     missing: dict[str, list[str]] = Field(description="Valores de catálogo que no existen")
     created_at: datetime
 
 
-class MappingIn(Schema):
+class ImportMappingIn(Schema):
     mapping: dict[str, str] = Field(description="{índice de columna: campo ('' = no importar)}")
 
 
-class RunIn(Schema):
+class ImportRunIn(Schema):
     mode: str = Field(description="all (todo o nada) | valid (solo las filas válidas)")
 
 
@@ -129,7 +129,7 @@ def import_detail(request, import_id: int):
 
 
 @router.put("/imports/{int:import_id}/mapping", response=ImportOut, url_name="client_import_map")
-def import_mapping(request, import_id: int, payload: MappingIn):
+def import_mapping(request, import_id: int, payload: ImportMappingIn):
     """Set which field each column fills."""
     imp = importing.import_set_mapping(
         actor=request.user, imp=_get(request, import_id), mapping=payload.mapping
@@ -164,7 +164,7 @@ def import_create_missing(request, import_id: int):
 @router.post(
     "/imports/{int:import_id}/run", response={202: ImportOut}, url_name="client_import_run"
 )
-def import_run(request, import_id: int, payload: RunIn):
+def import_run(request, import_id: int, payload: ImportRunIn):
     """Queue the import in the chosen mode (all or nothing, or only the valid rows)."""
     imp = _get(request, import_id)
     importing.import_start_run(actor=request.user, imp=imp, mode=payload.mode)

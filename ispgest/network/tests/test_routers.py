@@ -121,3 +121,25 @@ def test_it_refuses_a_malformed_fingerprint(admin_user):
             data={"name": "T", "host": "h", "use_ssl": True, "tls_fingerprint": "zz:11"},
         )
     assert "64 cifras hexadecimales" in exc.value.message_dict["tls_fingerprint"][0]
+
+
+def test_router_page_lists_pools_and_a_technician_creates_one(
+    client, make_user, router, peer, django_capture_on_commit_callbacks
+):
+    client.force_login(make_user(TECHNICIAN))
+    page = client.get(reverse("network:pool_create", args=[router.pk])).content.decode()
+    assert '<label for="id_ranges">Rangos:</label>' in page
+    bad = client.post(
+        reverse("network:pool_create", args=[router.pk]),
+        {"name": "p1", "network": "10.0.0.0/24", "ranges": "10.0.1.1-10.0.1.9"},
+    )
+    assert "dentro de la red" in bad.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = client.post(
+            reverse("network:pool_create", args=[router.pk]),
+            {"name": "p1", "network": "10.0.0.0/24", "ranges": "10.0.0.10-10.0.0.99"},
+        )
+    assert resp.status_code == 302
+    assert peer.find("/ip/pool", name="p1")["ranges"] == "10.0.0.10-10.0.0.99"
+    page = client.get(reverse("network:router_detail", args=[router.pk])).content.decode()
+    assert "<td>10.0.0.10-10.0.0.99</td>" in page and "Probar conexión" in page

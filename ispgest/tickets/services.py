@@ -763,5 +763,5 @@ def due_times_save(*, actor, hours: dict[str, int]) -> None:
             action="ticket_due_times.updated",
             summary="Plazos de tickets por prioridad modificados.",
             changes=changes,
-            object_type="tickets.prioritydutime",
+            object_type="tickets.priorityduetime",
         )

@@ -238,6 +238,11 @@ def start_mass_update(
     params_filters = _filters_param(filters)
     targets = resolve_targets(actor, params_filters, ids)
     changes = normalise_changes(changes)
+    bad = [k for k in (extra or {}) if not str(k).strip().isdigit()]
+    if bad:
+        raise ValidationError(
+            {"extra": [f"Campos extra: «{bad[0]}» no es el número de un campo extra."]}
+        )
     extra = {int(k): v for k, v in (extra or {}).items()}
     if not changes and not extra:
         raise ValidationError({"__all__": ["Elija al menos un campo para actualizar."]})

@@ -12,4 +12,13 @@ JOBS = [
         "perfiles que un router no pudo recibir (apagado, sin red, tiempo agotado).",
         timeout=timedelta(minutes=30),
     ),
+    ScheduledJob(
+        name="network.drift_check",
+        title="Diferencias entre los routers y la base de datos",
+        task="ispgest.network.tasks.drift_check_task",
+        every=timedelta(hours=1),
+        description="Compara los secrets de cada router con los de ispgest (faltan, "
+        "desconocidos, distintos) y lo muestra en «Inicio» y en la conciliación del router.",
+        timeout=timedelta(hours=1),
+    ),
 ]

@@ -216,3 +216,33 @@ class PPPoEAccount(TimeStampedModel):
     @property
     def pending(self) -> bool:
         return self.applied_version < self.version
+
+    @property
+    def password_plain(self) -> str:
+        """For the roles allowed to see it (network.view_pppoe_password) and the sync."""
+        from ispgest.network.secrets import decrypt
+
+        return decrypt(self.password_encrypted)
+
+
+class DriftCheck(models.Model):
+    """One reconciliation of a router (scheduled or from its page): the counts it found."""
+
+    router = models.ForeignKey(Router, on_delete=models.CASCADE, related_name="drift_checks")
+    checked_at = models.DateTimeField(_("Comprobado el"), auto_now_add=True)
+    missing = models.PositiveIntegerField(_("Faltan en el router"), default=0)
+    unknown = models.PositiveIntegerField(_("Desconocidos en el router"), default=0)
+    different = models.PositiveIntegerField(_("Distintos"), default=0)
+    error = models.TextField(_("Error"), blank=True)
+
+    class Meta:
+        ordering = ["-checked_at", "-id"]
+        verbose_name = _("Comprobación de diferencias")
+        indexes = [models.Index(fields=["router", "-checked_at"], name="driftcheck_router_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.router_id} @ {self.checked_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def total(self) -> int:
+        return self.missing + self.unknown + self.different

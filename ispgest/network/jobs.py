@@ -21,4 +21,13 @@ JOBS = [
         "desconocidos, distintos) y lo muestra en «Inicio» y en la conciliación del router.",
         timeout=timedelta(hours=1),
     ),
+    ScheduledJob(
+        name="network.cutoff",
+        title="Corte por impago",
+        task="ispgest.network.tasks.cutoff_task",
+        cron="0 * * * *",
+        description="Suspende los contratos con facturas impagas pasados los días de gracia "
+        "de su regla (salvo los clientes exentos) y restablece los que ya no deben.",
+        timeout=timedelta(hours=1),
+    ),
 ]

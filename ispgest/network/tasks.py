@@ -37,3 +37,17 @@ def drift_check_task() -> int:
         record_drift(router)
         checked += 1
     return checked
+
+
+@task()
+def cutoff_task() -> dict:
+    from ispgest.network.cutoff import run_cutoff
+
+    return run_cutoff()
+
+
+@task()
+def restore_client_task(client_id: int) -> int:
+    from ispgest.network.cutoff import restore_client
+
+    return restore_client(client_id)

@@ -11,13 +11,14 @@ from playwright.sync_api import expect
 from ispgest.accounts.roles import TECHNICIAN
 from ispgest.clients.models import Client, ClientEvent
 from ispgest.tickets import services
-from ispgest.tickets.models import Status, Ticket
+from ispgest.tickets.models import Status, Ticket, TicketCategory
 from ispgest.tickets.tests.conftest import PDF_BYTES
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_technician_works_a_ticket_from_the_client_workspace(page, login, make_user, smtp_server):
+    TicketCategory.objects.get_or_create(name="Sin conexión")
     client = Client(name="Ana Pérez", email="ana@correo.test")
     client.refresh_search_fields()
     client.save()

@@ -33,6 +33,11 @@ class Attachment:
 
 LOGO_CID = "isp-logo"
 
+#: Templates that carry a credential (a portal password, a reset link): the log keeps their
+#: body only until the message is delivered or given up, then a note in its place.
+CONFIDENTIAL_TEMPLATES = frozenset({"portal_password", "portal_reset"})
+REDACTED_BODY = "(Mensaje con credenciales de acceso: su contenido no se conserva tras el envío.)"
+
 
 def render_email(template: str, context: dict) -> tuple[str, str, str]:
     """(subject, plain text, HTML) of a named template inside the ISP's layout."""

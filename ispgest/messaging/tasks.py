@@ -18,7 +18,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from ispgest.core.identity import isp_identity
-from ispgest.messaging.emails import LOGO_CID
+from ispgest.messaging.emails import CONFIDENTIAL_TEMPLATES, LOGO_CID, REDACTED_BODY
 from ispgest.messaging.models import EmailMessage
 
 # Seconds to wait before retry N (1-based); the last value repeats.
@@ -89,16 +89,30 @@ def deliver_email(message_id: int, expected_attempts: int | None = None) -> str:
     except Exception as exc:  # any SMTP/network failure is logged and retried
         return _record_failure(message, exc)
     EmailMessage.objects.filter(pk=message.pk).update(
-        status=EmailMessage.Status.SENT, error="", sent_at=timezone.now(), next_attempt_at=None
+        status=EmailMessage.Status.SENT,
+        error="",
+        sent_at=timezone.now(),
+        next_attempt_at=None,
+        **_redaction(message),
     )
     return EmailMessage.Status.SENT
+
+
+def _redaction(message: EmailMessage) -> dict:
+    """The body fields to overwrite once a credential-carrying message is done with."""
+    if message.template not in CONFIDENTIAL_TEMPLATES:
+        return {}
+    return {"body_text": REDACTED_BODY, "body_html": f"<p>{REDACTED_BODY}</p>"}
 
 
 def _record_failure(message: EmailMessage, exc: Exception) -> str:
     error = f"{type(exc).__name__}: {exc}"[:2000]
     if _is_permanent(exc) or message.attempts >= settings.ISPGEST_EMAIL_MAX_ATTEMPTS:
         EmailMessage.objects.filter(pk=message.pk).update(
-            status=EmailMessage.Status.FAILED, error=error, next_attempt_at=None
+            status=EmailMessage.Status.FAILED,
+            error=error,
+            next_attempt_at=None,
+            **_redaction(message),
         )
         return EmailMessage.Status.FAILED
     delay = BACKOFF[min(message.attempts, len(BACKOFF)) - 1]

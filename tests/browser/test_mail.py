@@ -35,7 +35,7 @@ def imap_server(tmp_path):
     server = Dovecot(tmp_path / "dovecot")
     server.start()
     yield server
-    server.stop()
+    server.cleanup()
 
 
 def _open_section(page, name: str) -> None:

@@ -36,7 +36,7 @@ def imap_server(tmp_path):
     server = Dovecot(tmp_path / "dovecot")
     server.start()
     yield server
-    server.stop()
+    server.cleanup()
 
 
 @pytest.fixture

@@ -3,8 +3,10 @@ under a temporary folder, listening on a free loopback port.
 
 Run as root (CI), Dovecot refuses root for its login processes and for mail users: the
 login processes run as `dovenull`, the internal ones as `dovecot`, and the Maildir belongs
-to the `dovecot` user (the folders above it are made traversable). Run as any other user,
-everything runs as that user.
+to the `dovecot` user. Those users cannot enter pytest's private temporary folders (pytest
+keeps /tmp/pytest-of-root at mode 0700), so the server's folder is then a fresh
+`/tmp/ispgest-dovecot-*` (reachable from the test's folder by the link `dovecot`), removed
+by `cleanup()`. Run as any other user, everything runs as that user in the given folder.
 """
 
 from __future__ import annotations
@@ -86,6 +88,15 @@ class Dovecot:
     host = "127.0.0.1"
 
     def __init__(self, root: Path):
+        self.link = None
+        if os.geteuid() == 0:
+            import tempfile
+
+            real = Path(tempfile.mkdtemp(prefix="ispgest-dovecot-"))
+            real.chmod(0o711)
+            Path(root).parent.mkdir(parents=True, exist_ok=True)
+            Path(root).symlink_to(real)
+            self.link, root = Path(root), real
         self.root = Path(root)
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
@@ -117,11 +128,7 @@ class Dovecot:
         if os.geteuid() == 0:
             for sub in ("mail", "home"):
                 os.chown(self.root / sub, self.uid, self.gid)
-            # the mail processes (the dovecot user) must reach the Maildir
-            path = self.root
-            while path != path.parent:
-                os.chmod(path, os.stat(path).st_mode | 0o011)
-                path = path.parent
+            (self.root / "passwd").chmod(0o644)
 
     def start(self) -> None:
         self.proc = subprocess.Popen(  # noqa: S603
@@ -157,6 +164,11 @@ class Dovecot:
                 if probe.connect_ex((self.host, self.port)) != 0:
                     return
             time.sleep(0.1)
+
+    def cleanup(self) -> None:
+        self.stop()
+        if self.link is not None:
+            shutil.rmtree(self.root, ignore_errors=True)
 
     def log(self) -> str:
         path = self.root / "dovecot.log"

@@ -36,7 +36,6 @@ from ispgest.billing.calc import (
     LineDraft,
     TaxInfo,
     cents,
-    is_exempt,
 )
 from ispgest.billing.models import (
     DEBT_KINDS,
@@ -67,6 +66,7 @@ from ispgest.contracts.models import (
 )
 from ispgest.core.country import get_profile
 from ispgest.core.exceptions import DomainError
+from ispgest.core.money import default_currency
 
 CHUNK_SIZE = 5000
 
@@ -143,7 +143,7 @@ class Catalogs:
         """The client's own tax wins; else the plan's/product's; exempt and fantasía: none."""
         condition = self.conditions.get(client["tax_condition_id"])
         entity = self.entities.get(client["billing_entity_id"])
-        if condition is not None and is_exempt(condition.name):
+        if condition is not None and condition.tax_exempt:
             return NO_TAX
         if entity is not None and entity.kind == LegalKind.FANTASY:
             return NO_TAX
@@ -426,7 +426,17 @@ def issue_drafts(drafts: list[DocumentDraft], *, actor, run: BillingRun | None =
                 pos_id=d.point_of_sale_id,
             )
         draft_seq.append(seqs[key])
-    firsts = numbering.reserve(Counter(s.id for s in draft_seq))
+    dates: dict[int, tuple[date, date]] = {}
+    for d, s in zip(drafts, draft_seq, strict=True):
+        low, high = dates.get(s.id, (d.issue_date, d.issue_date))
+        if d.issue_date < high:
+            raise DomainError(
+                "Fecha de emisión: los documentos de una misma numeración se emiten en orden "
+                "de fecha.",
+                field="issue_date",
+            )
+        dates[s.id] = (min(low, d.issue_date), d.issue_date)
+    firsts = numbering.reserve(Counter(s.id for s in draft_seq), dates)
     return _insert(drafts, draft_seq, firsts, actor=actor, run=run)
 
 
@@ -443,6 +453,7 @@ INVOICE_COLUMNS = (
     "invoice_type_id",
     "point_of_sale_id",
     "legal",
+    "currency",
     "client_name",
     "client_tax_id",
     "client_tax_id_kind",
@@ -534,6 +545,7 @@ def _insert(drafts, draft_seq, firsts, *, actor, run) -> Issued:
     next_number = dict(firsts)
     actor_id = actor.pk if getattr(actor, "pk", None) else None
     run_id = run.pk if run is not None else None
+    currency = default_currency()
     now = timezone.now()
     rows = []
     numbers = []
@@ -562,6 +574,7 @@ def _insert(drafts, draft_seq, firsts, *, actor, run) -> Issued:
                 d.invoice_type_id,
                 d.point_of_sale_id,
                 d.legal,
+                currency,
                 d.client_name[:255],
                 d.client_tax_id,
                 d.client_tax_id_kind,
@@ -635,19 +648,17 @@ def _insert(drafts, draft_seq, firsts, *, actor, run) -> Issued:
             deltas[d.client_id] = (n + 1, t + total, w)
     bulk_write(ClientEvent, EVENT_COLUMNS, events)
     bump_balances(deltas)
-    renew_packages([pid for d in drafts for pid in d.package_ids])
+    renew_packages([pid for d in drafts for pid in d.package_ids], actor=actor)
     signals.documents_issued.send(sender=Invoice, invoice_ids=list(ids), actor=actor, run=run)
     return Issued(ids, totals)
 
 
-def renew_packages(package_ids: list[int]) -> None:
-    """Move each invoiced package's next renewal date on by its renewal period."""
-    if not package_ids:
-        return
-    rows = list(PackageAssignment.objects.filter(id__in=package_ids))
-    for row in rows:
-        row.next_renewal_date = add_months(row.next_renewal_date, row.renewal_months)
-    PackageAssignment.objects.bulk_update(rows, ["next_renewal_date"])
+def renew_packages(package_ids: list[int], *, actor=None) -> None:
+    """Move each invoiced package's next renewal date on by its renewal period (through
+    contracts' service, which writes their history and audit rows)."""
+    from ispgest.contracts.services import package_assignments_renewed
+
+    package_assignments_renewed(actor=actor, assignment_ids=package_ids)
 
 
 def bump_balances(deltas: dict[int, tuple[int, Decimal, Decimal]]) -> None:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.db import models
 
 from ispgest.clients.models import Client, ClientEvent, EventKind
+from ispgest.core.audit import audit
 
 
 def _display(instance: models.Model, field: models.Field) -> str:
@@ -63,8 +64,20 @@ def record_event(
     summary: str,
     changes: dict | None = None,
     obj: models.Model | None = None,
+    audit_entry: bool = True,
 ) -> ClientEvent:
-    """Append an automatic history row for `client` (call inside the writing transaction)."""
+    """Append an automatic history row for `client` (call inside the writing transaction),
+    and the installation-wide audit entry of the same change (the history is the
+    client-scoped view of the audit trail). `audit_entry=False`: the caller writes its own."""
+    if audit_entry:
+        audit(
+            actor=actor,
+            action=action,
+            obj=obj if obj is not None else client,
+            summary=summary,
+            changes=changes,
+            client_id=client.pk,
+        )
     return ClientEvent.objects.create(
         client=client,
         actor=actor if getattr(actor, "pk", None) else None,

@@ -27,6 +27,7 @@ from ispgest.clients.models import (
     GatewayAccount,
     ManualEntryType,
 )
+from ispgest.clients.scoping import check_client_write, scoped_seller_default
 from ispgest.clients.validation import (
     CLIENT_FIELDS,
     apply_client_data,
@@ -34,6 +35,7 @@ from ispgest.clients.validation import (
     validate_client_data,
     validate_extra_values,
 )
+from ispgest.core.audit import audit
 from ispgest.core.country import clean_bic, clean_iban
 from ispgest.core.exceptions import DomainError
 
@@ -143,9 +145,14 @@ def is_non_default_cycle(cycle) -> bool:
 def client_create(*, actor, data: dict[str, Any], extra_values: dict | None = None) -> Client:
     """Create a client from `data` (CLIENT_FIELDS) and, optionally, its extra-field values."""
     client = Client()
+    data = scoped_seller_default(actor, data)
     errors: list[ValidationError] = []
     cleaned: dict = {}
     extras: dict = {}
+    try:
+        check_client_write(actor, data=data)
+    except ValidationError as exc:
+        errors.append(exc)
     try:
         cleaned = validate_client_data(client, data)
     except ValidationError as exc:
@@ -184,6 +191,7 @@ def client_update(
     rename breaks billing); moving it to a non-default billing cycle is recorded with the
     seed's warning in the history row.
     """
+    check_client_write(actor, clients=Client.objects.filter(pk=client.pk), data=data)
     locked = Client.objects.select_for_update().get(pk=client.pk)
     cleaned = validate_client_data(locked, data)
     before = snapshot(locked, CLIENT_FIELDS)
@@ -584,6 +592,13 @@ def client_extra_values_set(*, actor, client: Client, values: dict) -> None:
 # --- Manual history entries ---------------------------------------------------------------
 
 
+_MANUAL_LABELS = {
+    "entry_type": "Tipo de actuación",
+    "occurred_on": "Fecha",
+    "summary": "Descripción",
+}
+
+
 def _manual_apply(event: ClientEvent, data: dict) -> list[str]:
     allowed = {"entry_type", "occurred_on", "summary"}
     unknown = sorted(set(data) - allowed)
@@ -625,6 +640,13 @@ def client_event_create(*, actor, client: Client, data: dict) -> ClientEvent:
     event.actor = actor if getattr(actor, "pk", None) else None
     _manual_apply(event, data)
     event.save()
+    audit(
+        actor=actor,
+        action="history.manual_created",
+        obj=event,
+        summary=f"Actuación manual registrada: {event.summary}",
+        client_id=client.pk,
+    )
     return event
 
 
@@ -641,15 +663,37 @@ def _manual_only(event: ClientEvent) -> ClientEvent:
 @transaction.atomic
 def client_event_update(*, actor, event: ClientEvent, data: dict) -> ClientEvent:
     locked = _manual_only(event)
+    before = {name: str(getattr(locked, name) or "") for name in _MANUAL_LABELS}
     changed = _manual_apply(locked, data)
     if changed:
         locked.save(update_fields=changed)
+        audit(
+            actor=actor,
+            action="history.manual_updated",
+            obj=locked,
+            summary="Actuación manual del historial modificada",
+            changes={
+                _MANUAL_LABELS[name]: [before[name], str(getattr(locked, name) or "")]
+                for name in changed
+            },
+            client_id=locked.client_id,
+        )
     return locked
 
 
 @transaction.atomic
 def client_event_delete(*, actor, event: ClientEvent) -> None:
     locked = _manual_only(event)
+    audit(
+        actor=actor,
+        action="history.manual_deleted",
+        obj=locked,
+        summary=f"Actuación manual borrada: {locked.summary}",
+        changes={
+            label: [str(getattr(locked, name) or ""), ""] for name, label in _MANUAL_LABELS.items()
+        },
+        client_id=locked.client_id,
+    )
     locked.delete()
 
 

@@ -8,7 +8,7 @@ The active profile comes from settings.ISPGEST_COUNTRY.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from types import ModuleType
 
 from django.conf import settings
@@ -21,6 +21,8 @@ from stdnum.es import nif as es_nif
 from stdnum.exceptions import InvalidChecksum
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.mx import rfc as mx_rfc
+
+from ispgest.core.money import round_money
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class TaxConditionDefault:
     name: str
     legal: bool = True
     invoice_types: tuple[str, ...] = ()
+    tax_exempt: bool = False  # its clients are invoiced without tax
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ class CountryProfile:
     def format_money(self, amount: Decimal | int | str | None) -> str:
         if amount is None:
             return ""
-        value = Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        value = round_money(amount)
         sign = "-" if value < 0 else ""
         whole, frac = f"{abs(value):.2f}".split(".")
         groups = []
@@ -129,7 +132,7 @@ PROFILES: dict[str, CountryProfile] = {
             TaxConditionDefault("Responsable Inscripto", True, ("A",)),
             TaxConditionDefault("Monotributista", True, ("A", "C")),
             TaxConditionDefault("Consumidor Final", True, ("B",)),
-            TaxConditionDefault("Exento", True, ("B",)),
+            TaxConditionDefault("Exento", True, ("B",), tax_exempt=True),
             TaxConditionDefault("Sin factura legal", False, ("X",)),
         ),
         # 27% is the rate of telecommunication services billed to Responsables Inscriptos.
@@ -178,7 +181,9 @@ PROFILES: dict[str, CountryProfile] = {
         invoice_types=("Factura electrónica de venta",),
         tax_conditions=(
             TaxConditionDefault("Responsable de IVA", True, ("Factura electrónica de venta",)),
-            TaxConditionDefault("No responsable de IVA", True, ("Factura electrónica de venta",)),
+            TaxConditionDefault(
+                "No responsable de IVA", True, ("Factura electrónica de venta",), tax_exempt=True
+            ),
             TaxConditionDefault("Sin factura legal", False, ("X",)),
         ),
         taxes=(TaxDefault("IVA 19%", "19.00", True), TaxDefault("IVA 5%", "5.00", True)),
@@ -259,7 +264,9 @@ PROFILES: dict[str, CountryProfile] = {
                 "612 Personas Físicas con Actividades Empresariales", True, ("CFDI Ingreso",)
             ),
             TaxConditionDefault("626 Régimen Simplificado de Confianza", True, ("CFDI Ingreso",)),
-            TaxConditionDefault("616 Sin obligaciones fiscales", True, ("CFDI Ingreso",)),
+            TaxConditionDefault(
+                "616 Sin obligaciones fiscales", True, ("CFDI Ingreso",), tax_exempt=True
+            ),
             TaxConditionDefault("Sin factura legal", False, ("X",)),
         ),
         taxes=(TaxDefault("IVA 16%", "16.00", False), TaxDefault("IVA 8% frontera", "8.00", False)),
@@ -302,7 +309,7 @@ PROFILES: dict[str, CountryProfile] = {
                 "Régimen general", True, ("Factura completa", "Factura simplificada")
             ),
             TaxConditionDefault("Recargo de equivalencia", True, ("Factura completa",)),
-            TaxConditionDefault("Exento", True, ("Factura completa",)),
+            TaxConditionDefault("Exento", True, ("Factura completa",), tax_exempt=True),
             TaxConditionDefault("Sin factura legal", False, ("X",)),
         ),
         taxes=(

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from ispgest.core.audit import audit
 from ispgest.core.exceptions import DomainError
 from ispgest.network import secrets
 from ispgest.network.models import Router
@@ -43,6 +44,7 @@ def router_create(*, actor, data: dict[str, Any], password: str = "") -> Router:
     _check(router)
     router.password_encrypted = secrets.encrypt(password)
     router.save()
+    audit(actor=actor, action="router.created", obj=router, summary=f"Router «{router.name}».")
     return router
 
 
@@ -59,13 +61,28 @@ def router_update(
         changed.append("password_encrypted")
     if changed:
         router.save(update_fields=[*changed, "updated_at"])
+        audit(
+            actor=actor,
+            action="router.updated",
+            obj=router,
+            summary=f"Router «{router.name}»: {', '.join(sorted(set(changed)))}.",
+        )
     return router
 
 
 @transaction.atomic
 def router_deactivate(*, actor, router: Router) -> Router:
-    Router.objects.filter(pk=router.pk).update(active=False, updated_at=timezone.now())
+    updated = Router.objects.filter(pk=router.pk, active=True).update(
+        active=False, updated_at=timezone.now()
+    )
     router.refresh_from_db()
+    if updated:
+        audit(
+            actor=actor,
+            action="router.deactivated",
+            obj=router,
+            summary=f"Router «{router.name}» desactivado.",
+        )
     return router
 
 

@@ -162,9 +162,7 @@ def test_wallet_deposit_pays_an_invoice_and_never_goes_below_zero():
 
 def test_wallet_deposit_correction_is_a_reversing_movement():
     client = make_client(setup_billing())
-    dep = services.wallet_deposit(
-        actor=None, client=client, amount="20", concept="Depósito", movement_date=date(2026, 3, 1)
-    )
+    dep = services.wallet_deposit(actor=None, client=client, amount="20", concept="Depósito")
     services.wallet_movement_reverse(actor=None, movement=dep, reason="Importe equivocado")
     assert WalletMovement.objects.count() == 2
     assert ClientBalance.objects.get(client=client).wallet_balance == 0

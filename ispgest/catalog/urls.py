@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+from ispgest.accounts import audit_views
 from ispgest.catalog import views
 from ispgest.catalog.registry import CATALOGS
 
@@ -46,4 +47,5 @@ urlpatterns += [
         name="allowed_invoice_types",
     ),
     path("usuarios/", include("ispgest.accounts.staff_urls")),
+    path("auditoria/", audit_views.audit_list, name="audit"),
 ]

@@ -97,3 +97,35 @@ def changes_of(old: models.Model | None, new: models.Model) -> dict[str, list[st
         if before != after:
             out[str(field.verbose_name)] = [before, after]
     return out
+
+
+def audit_entries(
+    *,
+    actor_id: int | None = None,
+    action: str = "",
+    object_type: str = "",
+    client_id: int | None = None,
+    since=None,
+    until=None,
+):
+    """The audit trail, newest first, filtered (the "Auditoría" page reads it)."""
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    qs = AuditEntry.objects.select_related("actor").order_by("-created_at", "-id")
+    if actor_id:
+        qs = qs.filter(actor_id=actor_id)
+    if action:
+        qs = qs.filter(action__startswith=action)
+    if object_type:
+        qs = qs.filter(object_type=object_type)
+    if client_id:
+        qs = qs.filter(client_id=client_id)
+    tz = timezone.get_current_timezone()
+    if since:
+        qs = qs.filter(created_at__gte=datetime.combine(since, time.min, tzinfo=tz))
+    if until:
+        end = datetime.combine(until + timedelta(days=1), time.min, tzinfo=tz)
+        qs = qs.filter(created_at__lt=end)
+    return qs

@@ -34,6 +34,7 @@ from ispgest.billing.models import (
 from ispgest.catalog.models import PaymentMethod, PaymentMethodKind, Tax
 from ispgest.clients.history import record_event
 from ispgest.clients.models import Client
+from ispgest.contracts.services import package_document_lines
 from ispgest.core.audit import audit
 from ispgest.core.country import get_profile
 from ispgest.core.dates import check_date
@@ -197,14 +198,7 @@ def document_from_package(*, actor, package_assignment, kind: str) -> Invoice:
     """A quote or delivery note with the lines of a client's renewable package."""
     if kind not in (DocumentKind.QUOTE, DocumentKind.DELIVERY_NOTE):
         raise DomainError("Solo se generan presupuestos o albaranes.", field="kind")
-    try:
-        from ispgest.contracts.services import package_document_lines
-    except ImportError:
-        package_document_lines = None
-    if package_document_lines is not None:
-        raw = package_document_lines(package_assignment)
-    else:
-        raw = list(package_assignment.lines.select_related("product"))
+    raw = package_document_lines(package_assignment)
     lines = []
     for item in raw:
         get = item.get if isinstance(item, dict) else lambda k, item=item: getattr(item, k, None)

@@ -46,6 +46,6 @@ urlpatterns += [
         views.allowed_invoice_types,
         name="allowed_invoice_types",
     ),
-    path("usuarios/", include("ispgest.accounts.staff_urls")),
+    path("usuarios/", include("ispgest.catalog.staff_urls")),
     path("auditoria/", audit_views.audit_list, name="audit"),
 ]

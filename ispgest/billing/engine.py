@@ -54,7 +54,8 @@ from ispgest.catalog.models import (
     Tax,
     TaxCondition,
 )
-from ispgest.clients.models import Client, ClientEvent, EventKind
+from ispgest.clients.history import record_events_bulk
+from ispgest.clients.models import Client, EventKind
 from ispgest.contracts.models import (
     Contract,
     ContractStatus,
@@ -64,6 +65,7 @@ from ispgest.contracts.models import (
     Plan,
     PlanAssignment,
 )
+from ispgest.core.bulk import bulk_write
 from ispgest.core.country import get_profile
 from ispgest.core.exceptions import DomainError
 from ispgest.core.money import default_currency
@@ -491,49 +493,6 @@ LINE_COLUMNS = (
     "tax_amount",
     "total",
 )
-EVENT_COLUMNS = (
-    "client_id",
-    "created_at",
-    "actor_id",
-    "kind",
-    "action",
-    "entry_type",
-    "occurred_on",
-    "summary",
-    "changes",
-    "object_type",
-    "object_id",
-)
-
-
-def bulk_write(model, columns: tuple[str, ...], rows: list[tuple], *, ids: bool = False):
-    """Insert rows given as tuples of column values; returns their ids when asked.
-
-    PostgreSQL: ids reserved with nextval, rows streamed with COPY (no per-row ORM cost).
-    Elsewhere: bulk_create.
-    """
-    if not rows:
-        return []
-    if connection.vendor == "postgresql":
-        table = model._meta.db_table
-        new_ids = None
-        with connection.cursor() as cur:
-            if ids:
-                cur.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                    [table, len(rows)],
-                )
-                new_ids = [r[0] for r in cur.fetchall()]
-                columns = ("id", *columns)
-                rows = [(i, *r) for i, r in zip(new_ids, rows, strict=True)]
-            sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-            with cur.cursor.copy(sql) as copy:
-                for row in rows:
-                    copy.write_row(row)
-        return new_ids
-    objs = [model(**dict(zip(columns, row, strict=True))) for row in rows]
-    model.objects.bulk_create(objs, batch_size=500)
-    return [o.pk for o in objs]
 
 
 _KIND_LABELS = dict(DocumentKind.choices)
@@ -638,7 +597,7 @@ def _insert(drafts, draft_seq, firsts, *, actor, run) -> Issued:
                 "",
                 None,
                 f"{label} {display} emitida por {profile.format_money(total)}",
-                "{}" if connection.vendor == "postgresql" else {},
+                {},
                 "billing.invoice",
                 str(inv_id),
             )
@@ -646,7 +605,7 @@ def _insert(drafts, draft_seq, firsts, *, actor, run) -> Issued:
         if d.kind in DEBT_KINDS:
             n, t, w = deltas.get(d.client_id, (0, ZERO, ZERO))
             deltas[d.client_id] = (n + 1, t + total, w)
-    bulk_write(ClientEvent, EVENT_COLUMNS, events)
+    record_events_bulk(events)
     bump_balances(deltas)
     renew_packages([pid for d in drafts for pid in d.package_ids], actor=actor)
     signals.documents_issued.send(sender=Invoice, invoice_ids=list(ids), actor=actor, run=run)

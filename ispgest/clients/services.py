@@ -36,7 +36,7 @@ from ispgest.clients.validation import (
     validate_extra_values,
 )
 from ispgest.core.audit import audit
-from ispgest.core.country import clean_bic, clean_iban
+from ispgest.core.country import clean_bic, clean_iban, mask_iban
 from ispgest.core.exceptions import DomainError
 
 BILLING_CYCLE_WARNING = gettext_noop(
@@ -429,6 +429,10 @@ def _store_mandate(*, actor, client: Client, mandate: BankMandate) -> BankMandat
         mandate.mandate_reference = f"MND-{client.pk:08d}-{mandate.pk:06d}"
         mandate.save(update_fields=["mandate_reference"])
     changes = changes_between({}, snapshot(mandate, MANDATE_FIELDS))
+    # The history and the audit trail are read by roles that may not see the whole IBAN.
+    iban_label = str(BankMandate._meta.get_field("iban").verbose_name)
+    if iban_label in changes:
+        changes[iban_label] = [mask_iban(v) for v in changes[iban_label]]
     summary = f"Mandato SEPA {mandate.mandate_reference} registrado"
     if previous:
         summary += f" (sustituye a {', '.join(m.mandate_reference for m in previous)})"

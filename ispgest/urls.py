@@ -12,6 +12,9 @@ urlpatterns = [
     path("cuenta/", include("ispgest.accounts.urls")),
     path("api/v1/", api.urls),
 ]
+# Staff pages of apps whose own prefix is not for staff (the portal's is for clients).
+if find_spec("ispgest.portal.staff_urls"):
+    urlpatterns.append(path("", include("ispgest.portal.staff_urls")))
 
 # Each domain app mounts its pages under its Spanish prefix when it has a urls module.
 _APP_PREFIXES = {

@@ -26,8 +26,8 @@ pytestmark = pytest.mark.django_db
 PUBLIC = {"accounts:login", "accounts:logout", "healthz", "set_language"}
 # Views any logged-in staff user may open (they show only the user's own data).
 LOGIN_ONLY = {"home"}
-# Namespaces checked elsewhere: the API (below, and per domain), the subscriber portal (its
-# own authentication, not staff roles).
+# Namespaces with their own walk: the API (below, and per domain) and the subscriber portal
+# (its own sessions, walked below with portal, staff and anonymous requests).
 OTHER_NAMESPACES = {"api", "portal"}
 
 DUMMY = {
@@ -190,6 +190,86 @@ def test_every_api_get_refuses_a_user_without_role_and_requests_without_token(cl
         with_token = client.get(url, query, HTTP_AUTHORIZATION=f"Bearer {raw}")
         if anonymous.status_code != 401 or with_token.status_code != 403:
             wrong.append((name, url, anonymous.status_code, with_token.status_code))
+    assert wrong == []
+
+
+def _portal_views():
+    views = []
+    for route, namespace, name, callback in _walk(get_resolver().url_patterns):
+        if (namespace or "").split(":")[0] != "portal":
+            continue
+        url = _dummy_url(route)
+        if url is not None:
+            kind = (
+                "portal"
+                if getattr(callback, "portal_view", False)
+                else "public"
+                if getattr(callback, "portal_public", False)
+                else None
+            )
+            views.append((name, url, kind))
+    return views
+
+
+def test_every_portal_view_declares_its_guard():
+    views = _portal_views()
+    assert len([v for v in views if v[2] == "portal"]) >= 9
+    assert [name for name, _url, kind in views if kind is None] == []
+
+
+def _portal_session(client):
+    from ispgest.clients.models import Client
+    from ispgest.portal.auth import HASH_KEY, SESSION_KEY
+    from ispgest.portal.models import PortalAccount
+    from ispgest.portal.services import session_hash
+
+    subscriber = Client.objects.create(name="Abonada", email="abonada@example.test")
+    account = PortalAccount.objects.create(client=subscriber, password="argon2$x")
+    session = client.session
+    session[SESSION_KEY] = account.pk
+    session[HASH_KEY] = session_hash(account)
+    session.save()
+    return client
+
+
+def test_portal_pages_send_anonymous_requests_to_the_portal_login(client):
+    login = reverse("portal:login")
+    wrong = []
+    for name, url, kind in _portal_views():
+        if kind != "portal":
+            continue
+        response = _get_or_post(client, url)
+        if response.status_code != 302 or not response.url.startswith(login):
+            wrong.append((name, url, response.status_code))
+    assert wrong == []
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_staff_sessions_get_403_on_every_portal_page(client, make_user, role):
+    client.force_login(make_user(role))
+    wrong = [
+        (name, url, code)
+        for name, url, kind in _portal_views()
+        if kind == "portal" and (code := _get_or_post(client, url).status_code) != 403
+    ]
+    assert wrong == []
+
+
+def test_a_portal_session_opens_portal_pages_and_no_staff_page(client):
+    _portal_session(client)
+    wrong = []
+    for name, url, kind in _portal_views():
+        if kind != "portal":
+            continue
+        code = _get_or_post(client, url).status_code
+        # Dummy ids are nobody's: 404; pages without ids answer.
+        if code not in (200, 302, 404):
+            wrong.append((name, url, code))
+    login = reverse("accounts:login")
+    for name, url, _perms in _staff_views():
+        response = _get_or_post(client, url)
+        if response.status_code != 302 or not response.url.startswith(login):
+            wrong.append((name, url, response.status_code))
     assert wrong == []
 
 

@@ -31,3 +31,8 @@ def reminder_recipients(client: Client) -> list[str]:
 
 def manual_recipients(client: Client) -> list[str]:
     return [client.email] if client.email and client.send_manual_emails else []
+
+
+def portal_recipients(client: Client) -> list[str]:
+    """Portal access (passwords, reset links) goes to the principal address only."""
+    return [client.email] if client.email else []

@@ -24,7 +24,16 @@ from importlib.util import find_spec
 
 from django.utils.translation import gettext_lazy as _
 
-PANEL_APPS = ["contracts", "billing", "network", "crm", "messaging", "tickets", "fiscal"]
+PANEL_APPS = [
+    "contracts",
+    "billing",
+    "network",
+    "crm",
+    "messaging",
+    "tickets",
+    "fiscal",
+    "portal",
+]
 
 # Section groups of the workspace navigation, in order.
 GROUPS = {

@@ -9,6 +9,8 @@ from ispgest.clients.models import fold
 from ispgest.clients.scoping import visible_clients
 from ispgest.contracts.models import (
     Contract,
+    ContractStatus,
+    ContractStatusChange,
     Equipment,
     PackageAssignment,
     PackageAssignmentLine,
@@ -89,3 +91,18 @@ def client_signed_documents(client) -> QuerySet[SignedDocument]:
         .select_related("contract", "uploaded_by")
         .order_by("-created_at", "-id")
     )
+
+
+def suspension_reasons(contract_ids) -> dict[int, str]:
+    """{contract id: the reason of its latest move to "Suspendido"} (one query)."""
+    rows = (
+        ContractStatusChange.objects.filter(
+            contract_id__in=list(contract_ids), to_status=ContractStatus.SUSPENDED
+        )
+        .order_by("contract_id", "-changed_at", "-id")
+        .values_list("contract_id", "reason")
+    )
+    out: dict[int, str] = {}
+    for contract_id, reason in rows:
+        out.setdefault(contract_id, reason)
+    return out

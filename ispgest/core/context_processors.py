@@ -1,5 +1,10 @@
+from django.utils.functional import SimpleLazyObject
+
 from ispgest.core.country import get_profile
 
 
 def country(request):
-    return {"country": get_profile()}
+    from ispgest.core.identity import isp_identity
+
+    # `isp` is read only by the templates that show it (portal pages, e-mails).
+    return {"country": get_profile(), "isp": SimpleLazyObject(isp_identity)}

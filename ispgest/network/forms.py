@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ispgest.catalog.models import Zone
 from ispgest.core.forms import StyledFormMixin
-from ispgest.network.models import Router
+from ispgest.network.models import IPPool, Router
 
 
 class RouterForm(StyledFormMixin, forms.ModelForm):
@@ -18,7 +18,20 @@ class RouterForm(StyledFormMixin, forms.ModelForm):
 
     class Meta:
         model = Router
-        fields = ["name", "host", "api_port", "username", "zone", "active", "notes"]
+        fields = [
+            "name",
+            "host",
+            "api_port",
+            "username",
+            "use_ssl",
+            "tls_fingerprint",
+            "timeout_seconds",
+            "routeros_version",
+            "login_method",
+            "zone",
+            "active",
+            "notes",
+        ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, **kwargs):
@@ -32,3 +45,9 @@ class RouterForm(StyledFormMixin, forms.ModelForm):
         if self.cleaned_data.get("clear_password"):
             return ""
         return self.cleaned_data.get("password") or None
+
+
+class PoolForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = IPPool
+        fields = ["name", "network", "ranges", "no_service", "address_list"]

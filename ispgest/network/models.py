@@ -1,7 +1,10 @@
-"""Network catalog: the routers/servers a contract is served from.
+"""Network: the MikroTik routers a contract is served from, their IP pools and the PPPoE
+accounts (secrets) of contracts.
 
-A router's API password is a secret: it is stored only encrypted (see network/secrets.py),
-never shown back in a page, an API answer or a log line.
+A router's API password and a secret's password are stored only encrypted (see
+network/secrets.py), never logged. Each account holds the state wanted on the router
+(`version`) and the state last applied there (`applied`, `applied_version`, `applied_at`,
+`last_error`): the sync task (network/sync.py) converges them, per router and in order.
 """
 
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -35,8 +38,53 @@ class Router(TimeStampedModel):
         blank=True,
         related_name="routers",
     )
+    use_ssl = models.BooleanField(
+        _("API-SSL"),
+        default=False,
+        help_text=_("Conexión cifrada (servicio api-ssl, normalmente el puerto 8729)."),
+    )
+    tls_fingerprint = models.CharField(
+        _("Huella SHA-256 del certificado"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "Para certificados autofirmados: la huella fijada. Vacía: se verifica el "
+            "certificado con las autoridades del sistema."
+        ),
+    )
+    timeout_seconds = models.PositiveSmallIntegerField(
+        _("Tiempo de espera (segundos)"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+    )
+    routeros_version = models.CharField(
+        _("Versión de RouterOS"),
+        max_length=4,
+        choices=[("", _("Detectar")), ("6", "6"), ("7", "7")],
+        blank=True,
+        default="",
+    )
+    login_method = models.CharField(
+        _("Método de inicio de sesión"),
+        max_length=8,
+        choices=[
+            ("plain", _("Normal (RouterOS 6.43 o posterior, 7)")),
+            ("legacy", _("Antiguo con desafío (RouterOS anterior a 6.43)")),
+        ],
+        default="plain",
+    )
+    detected_version = models.CharField(
+        _("Versión detectada"), max_length=40, blank=True, editable=False
+    )
     active = models.BooleanField(_("Activo"), default=True)
     notes = models.TextField(_("Observaciones"), blank=True, max_length=4000)
+    # Sync of the router (pools, profiles, secrets): backoff while it is unreachable.
+    sync_needed = models.BooleanField(default=False, editable=False)
+    sync_attempts = models.PositiveIntegerField(default=0, editable=False)
+    next_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sync_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    last_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_sync_error = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["name", "id"]
@@ -50,3 +98,121 @@ class Router(TimeStampedModel):
     @property
     def has_password(self) -> bool:
         return bool(self.password_encrypted)
+
+    @property
+    def major_version(self) -> str:
+        return self.routeros_version or (self.detected_version[:1] if self.detected_version else "")
+
+
+class IPPool(TimeStampedModel):
+    """Pool de IPs of a router, mirrored to its /ip/pool."""
+
+    router = models.ForeignKey(
+        Router, verbose_name=_("Equipo Mikrotik"), on_delete=models.PROTECT, related_name="pools"
+    )
+    name = models.CharField(_("Nombre"), max_length=60)
+    network = models.CharField(
+        _("Red"),
+        max_length=43,
+        help_text=_("Red de servicio en notación CIDR, p. ej. 100.64.0.0/22."),
+    )
+    ranges = models.CharField(
+        _("Rangos"),
+        max_length=500,
+        help_text=_("Rangos separados por comas: 100.64.0.10-100.64.3.250 o 100.64.1.0/24."),
+    )
+    no_service = models.BooleanField(
+        _("Pool sin conexión"),
+        default=False,
+        help_text=_("Las direcciones que reciben los clientes sin servicio."),
+    )
+    address_list = models.CharField(
+        _("Lista de direcciones"),
+        max_length=60,
+        blank=True,
+        help_text=_("Solo para el pool sin conexión: lista del firewall a la que se añaden."),
+    )
+
+    class Meta:
+        ordering = ["router", "name", "id"]
+        verbose_name = _("Pool de IPs")
+        verbose_name_plural = _("Pools de IPs")
+        constraints = [
+            models.UniqueConstraint(Lower("name"), "router", name="uniq_pool_name_per_router"),
+            models.UniqueConstraint(
+                fields=["router"], condition=models.Q(no_service=True), name="one_noservice_pool"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SyncStatus(models.TextChoices):
+    PENDING = "pending", _("Pendiente")
+    APPLIED = "applied", _("Aplicado")
+    FAILED = "failed", _("Error")
+    CONFLICT = "conflict", _("Conflicto")
+
+
+class PPPoEAccount(TimeStampedModel):
+    """The PPPoE secret of a contract ("Info Mikrotik PPPoe")."""
+
+    contract = models.OneToOneField(
+        "contracts.Contract",
+        verbose_name=_("Contrato"),
+        on_delete=models.PROTECT,
+        related_name="pppoe",
+    )
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, related_name="pppoe_accounts", editable=False
+    )
+    router = models.ForeignKey(
+        Router,
+        verbose_name=_("Equipo Mikrotik"),
+        on_delete=models.PROTECT,
+        related_name="pppoe_accounts",
+    )
+    username = models.CharField(_("Usuario PPPoe del cliente"), max_length=64)
+    password_encrypted = models.TextField(editable=False)
+    static_ip = models.GenericIPAddressField(
+        _("IP Estática"), protocol="IPv4", null=True, blank=True
+    )
+    suspended = models.BooleanField(_("En modo sin conexión"), default=False)
+    removed = models.BooleanField(default=False, editable=False)  # wanted: absent
+    adopt = models.BooleanField(default=False, editable=False)  # take over a hand-made one
+    kick_pending = models.BooleanField(default=False, editable=False)
+    # desired vs applied
+    version = models.PositiveIntegerField(default=1, editable=False)
+    applied_version = models.PositiveIntegerField(default=0, editable=False)
+    applied = models.JSONField(default=dict, blank=True, editable=False)
+    applied_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sync_status = models.CharField(
+        max_length=10, choices=SyncStatus.choices, default=SyncStatus.PENDING, editable=False
+    )
+    last_error = models.TextField(blank=True, editable=False)
+    router_ref = models.CharField(max_length=20, blank=True, editable=False)  # its .id there
+
+    class Meta:
+        ordering = ["router", "username"]
+        verbose_name = _("Secret PPPoE")
+        verbose_name_plural = _("Secrets PPPoE")
+        permissions = [("view_pppoe_password", "Puede ver la contraseña PPPoE de los clientes")]
+        constraints = [
+            models.UniqueConstraint(Lower("username"), "router", name="uniq_pppoe_user_per_router"),
+            models.UniqueConstraint(
+                fields=["router", "static_ip"],
+                condition=models.Q(static_ip__isnull=False),
+                name="uniq_pppoe_static_ip_per_router",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["router", "sync_status"], name="pppoe_router_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def pending(self) -> bool:
+        return self.applied_version < self.version

@@ -8,6 +8,7 @@ be typed again), which fails safe.
 
 import base64
 import hashlib
+import hmac
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
@@ -33,3 +34,9 @@ def decrypt(token: str) -> str:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken:
         return ""
+
+
+def digest(plain: str) -> str:
+    """A keyed fingerprint of a password: tells whether it changed without storing it."""
+    key = hashlib.sha256(b"ispgest.network.digest:" + settings.SECRET_KEY.encode()).digest()
+    return hmac.new(key, plain.encode(), hashlib.sha256).hexdigest()[:32]

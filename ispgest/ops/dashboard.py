@@ -3,7 +3,7 @@ queue, failures of the last day, the scheduler's heartbeat."""
 
 from __future__ import annotations
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.timesince import timesince
@@ -12,13 +12,6 @@ from django.utils.translation import gettext as _
 from ispgest.core.dashboard import Card
 from ispgest.ops.queue import failed_emails_recent, queue_state
 from ispgest.ops.selectors import scheduler_heartbeat
-
-
-def _maybe(name: str, query: str = "") -> str:
-    try:
-        return reverse(name) + query
-    except NoReverseMatch:
-        return ""
 
 
 def dashboard_cards(request) -> list[Card]:
@@ -49,7 +42,7 @@ def dashboard_cards(request) -> list[Card]:
             title=_("Tareas en cola"),
             value=n(queue.pending),
             hint=queue_hint,
-            url=_maybe("ops:task_list"),
+            url=reverse("ops:task_list"),
             section="system",
             order=10,
             level="warning" if oldest and oldest.total_seconds() > 600 else "",
@@ -58,7 +51,7 @@ def dashboard_cards(request) -> list[Card]:
             key="ops.failed_tasks",
             title=_("Tareas fallidas (24 h)"),
             value=n(queue.failed_recent),
-            url=_maybe("ops:task_list", "?estado=fallidas"),
+            url=reverse("ops:task_list") + "?estado=fallidas",
             section="system",
             order=20,
             level="danger" if queue.failed_recent else "",
@@ -67,7 +60,7 @@ def dashboard_cards(request) -> list[Card]:
             key="ops.failed_emails",
             title=_("E-mails fallidos (24 h)"),
             value=n(failed_mail),
-            url=_maybe("messaging:list", "?estado=failed"),
+            url=reverse("ops:task_list") + "?estado=emails",
             section="system",
             order=30,
             level="danger" if failed_mail else "",

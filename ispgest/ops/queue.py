@@ -76,9 +76,23 @@ def queue_state(*, rows: int = 0) -> QueueState:
     return state
 
 
-def failed_emails_recent() -> int:
+def _failed_emails():
     from ispgest.messaging.models import EmailMessage
 
     return EmailMessage.objects.filter(
         status=EmailMessage.Status.FAILED, created_at__gte=timezone.now() - WINDOW
-    ).count()
+    )
+
+
+def failed_emails_recent() -> int:
+    return _failed_emails().count()
+
+
+def failed_emails_rows(limit: int = 100) -> list:
+    """The latest e-mails that failed in the last 24 h, with their client's name."""
+    return list(
+        _failed_emails()
+        .select_related("client")
+        .only("id", "to", "subject", "template", "error", "attempts", "created_at", "client__name")
+        .order_by("-created_at")[:limit]
+    )

@@ -14,7 +14,7 @@ from ispgest.accounts.decorators import staff_required
 from ispgest.core import schedule as core_schedule
 from ispgest.ops import selectors, services
 from ispgest.ops.forms import ScheduleForm
-from ispgest.ops.queue import queue_state
+from ispgest.ops.queue import failed_emails_recent, failed_emails_rows, queue_state
 from ispgest.ops.schedule import Schedule, describe
 
 
@@ -135,6 +135,14 @@ def job_run(request, name: str):
 @staff_required("ops.view_jobstate")
 def task_list(request):
     """ "Cola de tareas": what waits for a worker and what failed in the last 24 h."""
-    failed_only = request.GET.get("estado") == "fallidas"
+    tab = request.GET.get("estado", "")
+    tab = tab if tab in ("fallidas", "emails") else ""
     state = queue_state(rows=100)
-    return render(request, "ops/task_list.html", {"queue": state, "failed_only": failed_only})
+    context = {
+        "queue": state,
+        "tab": tab,
+        "failed_only": tab == "fallidas",
+        "failed_email_count": failed_emails_recent(),
+        "failed_emails": failed_emails_rows() if tab == "emails" else [],
+    }
+    return render(request, "ops/task_list.html", context)

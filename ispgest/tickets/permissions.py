@@ -9,7 +9,7 @@
 
 Which clients' tickets a user sees follows clients/scoping.py (tickets/selectors.py). The
 category catalog and the due times by priority are changed by administrators only
-(`tickets.change_ticketcategory`, `tickets.change_prioritydutime`).
+(`tickets.change_ticketcategory`, `tickets.change_priorityduetime`).
 """
 
 from ispgest.accounts.roles import BILLING, COLLECTOR, SELLER, TECHNICIAN

@@ -207,6 +207,7 @@ def _record(*, actor, ticket: Ticket, action: str, summary: str, changes=None) -
             summary=summary,
             changes=changes,
             obj=ticket,
+            audit_entry=False,  # written above
         )
 
 
@@ -763,5 +764,5 @@ def due_times_save(*, actor, hours: dict[str, int]) -> None:
             action="ticket_due_times.updated",
             summary="Plazos de tickets por prioridad modificados.",
             changes=changes,
-            object_type="tickets.prioritydutime",
+            object_type="tickets.priorityduetime",
         )

@@ -17,6 +17,8 @@ WRITERS = {"audit", "audit_many", "record_event"}
 # Services that take `actor` but change no data; each says why.
 READ_ONLY = {
     "ispgest.clients.services.client_message_send": "sends an e-mail, logged by messaging",
+    "ispgest.network.services.router_probe": "reads the router; keeps the version it reports",
+    "ispgest.network.services.pppoe_retry": "asks for the next sync now; the data is unchanged",
 }
 
 

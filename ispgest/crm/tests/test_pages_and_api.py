@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from ispgest.accounts.models import ApiToken
 from ispgest.catalog.models import Seller
@@ -221,3 +222,54 @@ def test_the_new_client_form_opens_prefilled_from_a_prospect(client, sellers):
     client.force_login(bruno)
     other = client.get(reverse("clients:create") + f"?prospecto={prospect.pk}")
     assert other.status_code == 404
+
+
+def test_script_in_company_activity_and_history_texts_is_escaped(client, admin_user):
+    """Companies, their apoderados and socios, an activity's notes and the client's
+    Historial that repeats them: every text shows as text."""
+    bad = "<script>alert('x')</script>"
+    owner = _client("Dueño")
+    company = services.company_create(
+        actor=admin_user,
+        client=owner,
+        data={"name": bad, "trade_name": bad, "activity_description": bad, "address": bad},
+    )
+    services.company_update(
+        actor=admin_user, company=company, section="mercantil", data={"registry_office": bad}
+    )
+    services.attorney_add(
+        actor=admin_user, company=company, data={"name": bad, "document_number": bad, "notary": bad}
+    )
+    services.shareholder_add(
+        actor=admin_user, company=company, data={"name": bad, "percentage": "10"}
+    )
+    opp = services.opportunity_create(
+        actor=admin_user, client=owner, data={"title": bad, "description": bad}
+    )
+    services.activity_create(
+        actor=admin_user,
+        opportunity=opp,
+        data={
+            "kind": "call",
+            "notes": bad,
+            "result": bad,
+            "next_action": bad,
+            "next_action_on": timezone.localdate(),
+        },
+    )
+    client.force_login(admin_user)
+    for url in (
+        reverse("crm:company_detail", args=[company.pk]),
+        reverse("crm:company_detail", args=[company.pk]) + "?seccion=mercantil",
+        reverse("crm:opportunity_detail", args=[opp.pk]),
+        reverse("clients:section", args=[owner.pk, "sociedades"]),
+        reverse("clients:section", args=[owner.pk, "oportunidades"]),
+        reverse("clients:section", args=[owner.pk, "historial"]),
+        reverse("crm:my_activities"),
+        reverse("crm:pipeline"),
+    ):
+        response = client.get(url)
+        html = response.content.decode()
+        assert response.status_code == 200, url
+        assert "<script>alert" not in html, url
+        assert "&lt;script&gt;alert(" in html, url

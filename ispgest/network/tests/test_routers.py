@@ -19,6 +19,8 @@ def test_the_password_is_stored_encrypted_and_never_shown(admin_client):
             "api_port": "8728",
             "username": "api",
             "password": "s3cret-Passw0rd",
+            "timeout_seconds": "10",
+            "login_method": "plain",
             "active": "on",
         },
     )
@@ -37,6 +39,8 @@ def test_the_password_is_stored_encrypted_and_never_shown(admin_client):
             "host": "10.0.0.2",
             "api_port": "8728",
             "username": "api",
+            "timeout_seconds": "10",
+            "login_method": "plain",
             "active": "on",
         },
     )
@@ -62,10 +66,14 @@ def test_list_and_deactivate_with_role_checks(client, make_user, admin_user):
     client.force_login(make_user(COLLECTOR))
     assert client.get(reverse("network:home")).status_code == 403
     client.force_login(make_user(TECHNICIAN))
-    assert "<td>R1</td>" in client.get(reverse("network:home")).content.decode()
+    assert ">R1</a></td>" in client.get(reverse("network:home")).content.decode()
+    # only an Administrador manages routers
+    assert client.post(reverse("network:router_deactivate", args=[router.pk])).status_code == 403
+    assert Router.objects.get().active is True
+    client.force_login(admin_user)
     client.post(reverse("network:router_deactivate", args=[router.pk]))
     assert Router.objects.get().active is False
-    assert "<td>R1</td>" not in client.get(reverse("network:home")).content.decode()
+    assert ">R1</a></td>" not in client.get(reverse("network:home")).content.decode()
 
 
 def test_api_password_is_write_only(client, admin_user):
@@ -84,3 +92,54 @@ def test_api_password_is_write_only(client, admin_user):
         f"/api/v1/network/routers/{rid}", {"password": ""}, content_type="application/json", **auth
     )
     assert resp.json()["has_password"] is False
+
+
+def test_probar_conexion_shows_identity_version_and_uptime(admin_client, router, peer):
+    resp = admin_client.post(reverse("network:router_probe", args=[router.pk]), follow=True)
+    page = resp.content.decode()
+    assert "Conexión correcta: identidad «MikroTik», RouterOS 7.16.2 (stable)" in page
+    router.refresh_from_db()
+    assert router.detected_version.startswith("7.16") and router.major_version == "7"
+
+
+def test_probar_conexion_with_wrong_credentials_and_a_silent_router(admin_client, router, peer):
+    services.router_update(
+        actor=None, router=router, data={"timeout_seconds": 1}, password="mala-clave-77"
+    )
+    page = admin_client.post(reverse("network:router_probe", args=[router.pk]), follow=True)
+    page = page.content.decode()
+    assert "Usuario o contraseña de la API incorrectos" in page and "mala-clave-77" not in page
+    peer.silent = True
+    page = admin_client.post(reverse("network:router_probe", args=[router.pk]), follow=True)
+    assert "tiempo de espera agotado" in page.content.decode()
+
+
+def test_it_refuses_a_malformed_fingerprint(admin_user):
+    with pytest.raises(ValidationError) as exc:
+        services.router_create(
+            actor=admin_user,
+            data={"name": "T", "host": "h", "use_ssl": True, "tls_fingerprint": "zz:11"},
+        )
+    assert "64 cifras hexadecimales" in exc.value.message_dict["tls_fingerprint"][0]
+
+
+def test_router_page_lists_pools_and_a_technician_creates_one(
+    client, make_user, router, peer, django_capture_on_commit_callbacks
+):
+    client.force_login(make_user(TECHNICIAN))
+    page = client.get(reverse("network:pool_create", args=[router.pk])).content.decode()
+    assert '<label for="id_ranges">Rangos:</label>' in page
+    bad = client.post(
+        reverse("network:pool_create", args=[router.pk]),
+        {"name": "p1", "network": "10.0.0.0/24", "ranges": "10.0.1.1-10.0.1.9"},
+    )
+    assert "dentro de la red" in bad.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = client.post(
+            reverse("network:pool_create", args=[router.pk]),
+            {"name": "p1", "network": "10.0.0.0/24", "ranges": "10.0.0.10-10.0.0.99"},
+        )
+    assert resp.status_code == 302
+    assert peer.find("/ip/pool", name="p1")["ranges"] == "10.0.0.10-10.0.0.99"
+    page = client.get(reverse("network:router_detail", args=[router.pk])).content.decode()
+    assert "<td>10.0.0.10-10.0.0.99</td>" in page and "Probar conexión" in page

@@ -101,10 +101,19 @@ def test_system_cards_count_failures_of_the_last_day(admin_client, isp, settings
     from ispgest.messaging.models import EmailMessage
 
     EmailMessage.objects.create(
-        from_email="a@b.c", to=["x@y.z"], subject="s", body_text="t", status="failed"
+        from_email="a@b.c",
+        to=["x@y.z"],
+        subject="Factura de hoy",
+        body_text="t",
+        status="failed",
+        error="550 buzón inexistente",
     )
     old = EmailMessage.objects.create(
-        from_email="a@b.c", to=["x@y.z"], subject="s", body_text="t", status="failed"
+        from_email="a@b.c",
+        to=["x@y.z"],
+        subject="Factura de anteayer",
+        body_text="t",
+        status="failed",
     )
     EmailMessage.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -118,6 +127,9 @@ def test_system_cards_count_failures_of_the_last_day(admin_client, isp, settings
     assert JobRun.objects.count() == 0
     queue_page = admin_client.get(reverse("ops:task_list")).content.decode()
     assert "ispgest.ops.tests.sample_tasks.note" in queue_page
+    failed_mail = admin_client.get(_hrefs(html)["ops.failed_emails"]).content.decode()
+    assert 'id="failed-emails"' in failed_mail and "550 buzón inexistente" in failed_mail
+    assert "Factura de hoy" in failed_mail and "Factura de anteayer" not in failed_mail
 
 
 def test_an_english_speaking_administrator_reads_inicio_in_english(client, make_user, isp):
@@ -131,3 +143,73 @@ def test_an_english_speaking_administrator_reads_inicio_in_english(client, make_
     for text in ("Active clients", "Monthly recurring revenue", "Invoiced this month", "System"):
         assert text in html
     assert "Clientes activos" not in html
+
+
+def _hrefs(html: str) -> dict[str, str]:
+    """The link of every card (by key) and every chart bar (by its label) on Inicio."""
+    from html import unescape
+
+    links = {}
+    for key, body in re.findall(r'data-card="([^"]+)"(.*?)</div></div></div>', html, re.S):
+        match = re.search(r'href="([^"]+)"', body)
+        links[key] = unescape(match.group(1)) if match else ""
+    for i, href in enumerate(re.findall(r'<a href="([^"]+)"><rect ', html)):
+        links[f"bar{i}"] = unescape(href)
+    return links
+
+
+@pytest.fixture
+def busy_isp(isp):
+    """Besides `isp`: a suspended contract, an overdue invoice, a wallet, a deactivated
+    client, a client without zone; then fresh snapshots."""
+    from ispgest.billing.tests.dated import invoice_due
+    from ispgest.clients.models import Client
+    from ispgest.clients.services import client_deactivate
+    from ispgest.contracts.models import Contract
+    from ispgest.contracts.services import contract_suspend
+
+    entity = setup_billing.__globals__["BillingEntity"].objects.first()
+    plan = make_plan("700.00")
+    late = make_client(entity, zone=isp["zone"], seller=isp["ana"], name="Morosa Tres")
+    make_contract(late, plan)
+    invoice_due(late, "70", due_in=-6)
+    billing.wallet_deposit(actor=None, client=late, amount="15", concept="Adelanto")
+    cut = make_client(entity, zone=isp["zone"], name="Cortada Cuatro")
+    contract_suspend(actor=None, contract=make_contract(cut, plan), reason="Impago")
+    gone = make_client(entity, zone=isp["zone"], seller=isp["ana"], name="Baja Cinco")
+    client_deactivate(actor=None, client=gone)
+    make_client(entity, name="Sin Zona Seis")
+    assert Contract.objects.filter(status="suspended").count() == 1
+    assert Client.objects.exclude(deactivated_at=None).count() == 1
+    refresh_client_tallies()
+    refresh_money_tallies()
+    return isp
+
+
+@pytest.mark.parametrize("role", ["admin", SELLER, TECHNICIAN])
+def test_every_figure_opens_the_list_behind_it_with_the_same_count(
+    client, make_user, busy_isp, role
+):
+    """Each card and bar the user sees is a link its user may open (no 403, no 404); a
+    client count opens the client list filtered to exactly that many clients."""
+    from ispgest.accounts.roles import ADMIN
+
+    user = make_user(ADMIN if role == "admin" else role, seller=busy_isp["ana"])
+    client.force_login(user)
+    html = client.get(reverse("home")).content.decode()
+    links = _hrefs(html)
+    cards = [k for k in links if not k.startswith("bar")]
+    assert "clients.active" in cards and any(k.startswith("bar") for k in links)
+    counted = {"clients.active", "clients.new", "clients.churn", "clients.suspended"}
+    if role != TECHNICIAN:
+        counted.add("billing.overdue")
+    assert counted <= set(cards)
+    for key, url in links.items():
+        assert url, f"{key} has no link"
+        response = client.get(url)
+        assert response.status_code == 200, (key, url, response.status_code)
+        if key in counted:
+            value = re.search(r'class="display-value"><a[^>]*>([^<]+)<', _card(html, key))
+            shown = re.search(r'id="result-count"[^>]*>([\d.]+) client', response.content.decode())
+            assert value and shown, (key, url)
+            assert value.group(1) == shown.group(1), (key, url, value.group(1), shown.group(1))

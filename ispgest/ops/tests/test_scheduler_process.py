@@ -94,3 +94,108 @@ def test_a_running_scheduler_beats_and_stops_on_sigterm_releasing_its_lease(env)
         if proc.poll() is None:
             proc.kill()
     assert _sql(db, "SELECT holder, expires_at FROM ops_schedulerlease") == [("", None)]
+
+
+def _descendants(root: int) -> dict[int, str]:
+    """Every live process under `root` with its command line (read from /proc)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, todo = {}, [root]
+    while todo:
+        pid = todo.pop()
+        for child, parent in parents.items():
+            if parent == pid and child not in found:
+                try:
+                    cmdline = (Path("/proc") / str(child) / "cmdline").read_bytes()
+                except OSError:
+                    continue
+                found[child] = cmdline.replace(b"\0", b" ").decode(errors="replace")
+                todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_serve_starts_web_worker_and_scheduler_and_one_signal_stops_all_three(env, how):
+    """`make run` ends in `manage.py serve`: gunicorn, the database-queue worker and the
+    scheduler. Ctrl-C (SIGINT to the terminal's process group) or a SIGTERM to serve alone
+    stops the three; the scheduler gives its lease back on the way out."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    environ, db = env
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "serve"],
+        cwd=ROOT,
+        env={**environ, "PORT": str(port), "WEB_CONCURRENCY": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group, as a terminal gives it
+    )
+    children: dict[int, str] = {}
+    try:
+        deadline = time.monotonic() + 90
+        health = {}
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+                    health = json.loads(r.read())
+            except urllib.error.HTTPError as exc:
+                health = json.loads(exc.read())  # 503 until the scheduler's first tick
+            except OSError:
+                pass
+            if health.get("scheduler", {}).get("status") == "ok":
+                break
+            time.sleep(0.5)
+        assert health.get("status") == "ok", health
+        assert health["database"]["status"] == "ok"
+        children = _descendants(proc.pid)
+        commands = " | ".join(children.values())
+        assert "gunicorn" in commands and "ispgest.wsgi:application" in commands, commands
+        assert "db_worker" in commands, commands
+        assert "manage.py scheduler" in commands, commands
+        holder = _sql(db, "SELECT holder FROM ops_schedulerlease WHERE name = 'scheduler'")
+        assert holder[0][0], holder
+
+        if how == "ctrl-c":
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(_alive(pid) for pid in children):
+            time.sleep(0.2)
+        assert [cmd for pid, cmd in children.items() if _alive(pid)] == []
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        for pid in children:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert _sql(db, "SELECT holder, expires_at FROM ops_schedulerlease") == [("", None)]
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)

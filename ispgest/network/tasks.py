@@ -1,0 +1,26 @@
+"""Background work of the network app: one sync task per router (see network/sync.py) and
+the job that retries routers whose backoff has passed."""
+
+from django.db import transaction
+from django_tasks import task
+
+from ispgest.network import sync
+
+
+@task()
+def sync_router_task(router_id: int) -> str:
+    return sync.sync_router(router_id)
+
+
+@task()
+def sync_due_task() -> int:
+    """Every router with pending changes whose retry time has come gets its sync task."""
+    ids = list(sync.due_routers())
+    for router_id in ids:
+        sync_router_task.enqueue(router_id)
+    return len(ids)
+
+
+def enqueue_sync(router_id: int) -> None:
+    """Queue the router's sync once the current transaction commits."""
+    transaction.on_commit(lambda: sync_router_task.enqueue(router_id))

@@ -129,6 +129,9 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "ispgest.core.context_processors.country",
             ],
+            # money, number, percent, fdate and taxid format values in every template,
+            # e-mails included, as the country profile writes them.
+            "builtins": ["ispgest.core.templatetags.ispgest"],
         },
     }
 ]

@@ -108,7 +108,10 @@ class MassUpdateIn(Schema):
 class ExportIn(Schema):
     filters: ClientFilters = Field(default_factory=ClientFilters)
     ids: list[int] | None = None
-    format: str = Field("csv", description="csv | xlsx")
+    format: str = Field(
+        "csv",
+        description="csv (the separator of the ISP's locale) | csv_semicolon | csv_comma | xlsx",
+    )
 
 
 class JobOut(Schema):

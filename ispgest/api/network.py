@@ -1,14 +1,22 @@
-"""Network endpoints under /api/v1/network/: the router catalog. The API password is
-write-only: answers only say whether one is stored."""
+"""Network endpoints under /api/v1/network/: routers (with "probar"), their IP pools, the
+PPPoE account of a contract and its actions, and the reconciliation report. Passwords
+are write-only: answers only say whether one is stored. A router that fails answers the
+one error shape (422) with its Spanish message on `router`."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from ispgest.api.base import require_perms
-from ispgest.network import services
+from ispgest.clients.scoping import visible_clients
+from ispgest.contracts.models import Contract
+from ispgest.core.exceptions import DomainError
+from ispgest.network import routeros, services
+from ispgest.network.models import IPPool, PPPoEAccount
 from ispgest.network.models import Router as RouterModel
 
 router = Router(tags=["red"])
@@ -24,6 +32,14 @@ class RouterOut(Schema):
     active: bool
     notes: str
     has_password: bool
+    use_ssl: bool
+    tls_fingerprint: str
+    timeout_seconds: int
+    routeros_version: str
+    login_method: str
+    detected_version: str
+    last_sync_at: datetime | None
+    last_sync_error: str
 
 
 class RouterIn(Schema):
@@ -35,6 +51,11 @@ class RouterIn(Schema):
     zone: int | None = None
     active: bool = True
     notes: str = ""
+    use_ssl: bool = False
+    tls_fingerprint: str = ""
+    timeout_seconds: int = 10
+    routeros_version: str = ""
+    login_method: str = "plain"
 
 
 class RouterPatch(Schema):
@@ -46,6 +67,11 @@ class RouterPatch(Schema):
     zone: int | None = None
     active: bool | None = None
     notes: str | None = None
+    use_ssl: bool | None = None
+    tls_fingerprint: str | None = None
+    timeout_seconds: int | None = None
+    routeros_version: str | None = None
+    login_method: str | None = None
 
 
 @router.get("/routers", response=list[RouterOut], url_name="router_list")
@@ -86,3 +112,272 @@ def router_deactivate(request, router_id: int):
     require_perms(request, "network.change_router")
     row = get_object_or_404(RouterModel, pk=router_id)
     return services.router_deactivate(actor=request.user, router=row)
+
+
+def _router_error(exc: routeros.RouterOSError):
+    return DomainError(exc.message, field="router")
+
+
+class RouterProbeOut(Schema):
+    identity: str
+    version: str
+    uptime: str
+    board: str
+
+
+@router.post("/routers/{int:router_id}/probar", response=RouterProbeOut, url_name="router_probe")
+def router_probe(request, router_id: int):
+    """Probar conexión: identidad, versión y tiempo encendido, o el error del router."""
+    require_perms(request, "network.view_router")
+    row = get_object_or_404(RouterModel, pk=router_id)
+    try:
+        return services.router_probe(actor=request.user, router=row)
+    except routeros.RouterOSError as exc:
+        raise _router_error(exc) from None
+
+
+class IPPoolOut(Schema):
+    id: int
+    router: int = Field(alias="router_id")
+    name: str
+    network: str
+    ranges: str
+    no_service: bool
+    address_list: str
+
+
+class IPPoolIn(Schema):
+    name: str
+    network: str
+    ranges: str
+    no_service: bool = False
+    address_list: str = ""
+
+
+class IPPoolPatch(Schema):
+    name: str | None = None
+    network: str | None = None
+    ranges: str | None = None
+    no_service: bool | None = None
+    address_list: str | None = None
+
+
+@router.get("/routers/{int:router_id}/pools", response=list[IPPoolOut], url_name="pool_list")
+@paginate
+def pool_list(request, router_id: int):
+    require_perms(request, "network.view_ippool")
+    get_object_or_404(RouterModel, pk=router_id)
+    return IPPool.objects.filter(router_id=router_id).order_by("name", "id")
+
+
+@router.post("/routers/{int:router_id}/pools", response={201: IPPoolOut}, url_name="pool_create")
+def pool_create(request, router_id: int, payload: IPPoolIn):
+    require_perms(request, "network.add_ippool")
+    row = get_object_or_404(RouterModel, pk=router_id)
+    return Status(201, services.pool_create(actor=request.user, router=row, data=payload.dict()))
+
+
+@router.patch("/pools/{int:pool_id}", response=IPPoolOut, url_name="pool_update")
+def pool_update(request, pool_id: int, payload: IPPoolPatch):
+    require_perms(request, "network.change_ippool")
+    pool = get_object_or_404(IPPool, pk=pool_id)
+    data = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
+    return services.pool_update(actor=request.user, pool=pool, data=data)
+
+
+@router.delete("/pools/{int:pool_id}", response={204: None}, url_name="pool_delete")
+def pool_delete(request, pool_id: int):
+    require_perms(request, "network.delete_ippool")
+    services.pool_delete(actor=request.user, pool=get_object_or_404(IPPool, pk=pool_id))
+    return Status(204, None)
+
+
+class PPPoEAccountOut(Schema):
+    id: int
+    contract: int = Field(alias="contract_id")
+    router: int = Field(alias="router_id")
+    username: str
+    static_ip: str | None
+    suspended: bool
+    removed: bool
+    version: int
+    applied_version: int
+    applied_at: datetime | None
+    sync_status: str
+    last_error: str
+
+
+class PPPoEAccountIn(Schema):
+    router: int | None = None
+    username: str
+    password: str = Field("", description="Solo escritura; vacía genera una al crear.")
+    static_ip: str | None = None
+    version: int | None = Field(None, description="La versión leída: protege de dos guardados.")
+
+
+class PPPoEStatusOut(Schema):
+    connected: bool
+    address: str = ""
+    uptime: str = ""
+    caller_id: str = ""
+
+
+class PPPoEPingOut(Schema):
+    address: str
+    sent: int
+    received: int
+    avg: str
+
+
+def _contract(request, contract_id: int) -> Contract:
+    contract = get_object_or_404(Contract.objects.select_related("plan"), pk=contract_id)
+    get_object_or_404(visible_clients(request.user), pk=contract.client_id)
+    return contract
+
+
+def _account(request, contract_id: int) -> PPPoEAccount:
+    contract = _contract(request, contract_id)
+    return get_object_or_404(
+        PPPoEAccount.objects.select_related("router", "client", "contract__plan"),
+        contract=contract,
+    )
+
+
+@router.get("/contracts/{int:contract_id}/pppoe", response=PPPoEAccountOut, url_name="pppoe_get")
+def pppoe_get(request, contract_id: int):
+    require_perms(request, "network.view_pppoeaccount")
+    return _account(request, contract_id)
+
+
+@router.put("/contracts/{int:contract_id}/pppoe", response=PPPoEAccountOut, url_name="pppoe_save")
+def pppoe_save(request, contract_id: int, payload: PPPoEAccountIn):
+    """Guardar Secret: crea o actualiza el secret; el router lo recibe en segundo plano."""
+    require_perms(request, "network.change_pppoeaccount")
+    contract = _contract(request, contract_id)
+    data = payload.dict()
+    if data["router"] is not None:
+        data["router"] = RouterModel.objects.filter(pk=data["router"]).first()
+        if data["router"] is None:
+            raise DomainError("Ese equipo Mikrotik no existe.", field="router")
+    return services.pppoe_save(actor=request.user, contract=contract, data=data)
+
+
+@router.get(
+    "/contracts/{int:contract_id}/pppoe/status",
+    response=PPPoEStatusOut,
+    url_name="pppoe_status",
+)
+def pppoe_status(request, contract_id: int):
+    """CMI activo / CMI NO activo, leído del router en el momento."""
+    require_perms(request, "network.view_pppoeaccount")
+    try:
+        return services.pppoe_status(_account(request, contract_id))
+    except routeros.RouterOSError as exc:
+        raise _router_error(exc) from None
+
+
+@router.post(
+    "/contracts/{int:contract_id}/pppoe/ping", response=PPPoEPingOut, url_name="pppoe_ping"
+)
+def pppoe_ping(request, contract_id: int):
+    require_perms(request, "network.change_pppoeaccount")
+    try:
+        return services.pppoe_ping(actor=request.user, account=_account(request, contract_id))
+    except routeros.RouterOSError as exc:
+        raise _router_error(exc) from None
+
+
+class PPPoEKickOut(Schema):
+    sessions_removed: int
+
+
+@router.post(
+    "/contracts/{int:contract_id}/pppoe/kick", response=PPPoEKickOut, url_name="pppoe_kick"
+)
+def pppoe_kick(request, contract_id: int):
+    require_perms(request, "network.change_pppoeaccount")
+    try:
+        n = services.pppoe_kick(actor=request.user, account=_account(request, contract_id))
+    except routeros.RouterOSError as exc:
+        raise _router_error(exc) from None
+    return {"sessions_removed": n}
+
+
+@router.post(
+    "/contracts/{int:contract_id}/pppoe/suspend",
+    response=PPPoEAccountOut,
+    url_name="pppoe_suspend",
+)
+def pppoe_suspend(request, contract_id: int):
+    require_perms(request, "network.change_pppoeaccount")
+    return services.pppoe_suspend(actor=request.user, account=_account(request, contract_id))
+
+
+@router.post(
+    "/contracts/{int:contract_id}/pppoe/restore",
+    response=PPPoEAccountOut,
+    url_name="pppoe_restore",
+)
+def pppoe_restore(request, contract_id: int):
+    require_perms(request, "network.change_pppoeaccount")
+    return services.pppoe_restore(actor=request.user, account=_account(request, contract_id))
+
+
+@router.delete(
+    "/contracts/{int:contract_id}/pppoe", response=PPPoEAccountOut, url_name="pppoe_delete"
+)
+def pppoe_delete(request, contract_id: int):
+    """Eliminar secret: se quita del router en segundo plano y después de ispgest."""
+    require_perms(request, "network.delete_pppoeaccount")
+    return services.pppoe_delete(actor=request.user, account=_account(request, contract_id))
+
+
+class ReconcileRowOut(Schema):
+    kind: str
+    name: str
+    contract: int | None
+    managed: bool
+    differences: dict[str, list[str]]
+
+
+class ReconcileOut(Schema):
+    router: int
+    total_router: int
+    total_db: int
+    missing: int
+    unknown: int
+    different: int
+    rows: list[ReconcileRowOut]
+
+
+@router.get(
+    "/routers/{int:router_id}/reconciliation",
+    response=ReconcileOut,
+    url_name="router_reconciliation",
+)
+def router_reconciliation(request, router_id: int):
+    """Faltan en el router, desconocidos en el router y distintos (router → ispgest)."""
+    from ispgest.network import reconcile
+
+    require_perms(request, "network.view_pppoeaccount")
+    row = get_object_or_404(RouterModel, pk=router_id)
+    try:
+        report = reconcile.compare(row)
+    except routeros.RouterOSError as exc:
+        raise _router_error(exc) from None
+    return {
+        "router": row.pk,
+        "total_router": report.total_router,
+        "total_db": report.total_db,
+        **report.counts,
+        "rows": [
+            {
+                "kind": r.kind,
+                "name": r.name,
+                "contract": r.account.contract_id if r.account else None,
+                "managed": r.managed if r.kind == "unknown" else True,
+                "differences": {k: list(v) for k, v in r.diffs.items()},
+            }
+            for r in report.rows
+        ],
+    }

@@ -44,6 +44,7 @@ from ispgest.billing.models import (
     Invoice,
     InvoiceLine,
     InvoiceStatus,
+    issued_word,
 )
 from ispgest.catalog.models import (
     BillingCycle,
@@ -596,7 +597,7 @@ def _insert(drafts, draft_seq, firsts, *, actor, run) -> Issued:
                 f"{d.kind}.issued",
                 "",
                 None,
-                f"{label} {display} emitida por {profile.format_money(total)}",
+                f"{label} {display} {issued_word(d.kind)} por {profile.format_money(total)}",
                 {},
                 "billing.invoice",
                 str(inv_id),

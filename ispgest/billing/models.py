@@ -38,6 +38,15 @@ class DocumentKind(models.TextChoices):
     DELIVERY_NOTE = "delivery_note", _("Albarán")
 
 
+#: Kinds whose Spanish name is masculine ("presupuesto", "albarán"): texts agree with them.
+MASCULINE_KINDS = frozenset({DocumentKind.QUOTE, DocumentKind.DELIVERY_NOTE})
+
+
+def issued_word(kind: str) -> str:
+    """ "emitida" or "emitido", agreeing with the document kind's name."""
+    return "emitido" if kind in MASCULINE_KINDS else "emitida"
+
+
 class InvoiceStatus(models.TextChoices):
     PENDING = "pending", _("Pendiente")
     PARTIALLY_PAID = "partially_paid", _("Pagada parcialmente")

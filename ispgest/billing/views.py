@@ -30,6 +30,7 @@ from ispgest.billing.forms import (
     WalletDepositForm,
 )
 from ispgest.billing.models import (
+    MASCULINE_KINDS,
     BillingRun,
     Invoice,
     Payment,
@@ -259,7 +260,11 @@ def invoice_create(request, client_pk):
         else:
             messages.success(
                 request,
-                _("%(kind)s %(number)s emitida.")
+                (
+                    _("%(kind)s %(number)s emitido.")
+                    if doc.kind in MASCULINE_KINDS
+                    else _("%(kind)s %(number)s emitida.")
+                )
                 % {"kind": doc.get_kind_display(), "number": doc.number_display},
             )
             return redirect("billing:invoice_detail", pk=doc.pk)

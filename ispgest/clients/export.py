@@ -7,8 +7,14 @@ it gives byte-for-byte the same file as the Python writer (tested). The XLSX is 
 SpreadsheetML streamed into the zip from the same text rows (openpyxl's write-only mode costs
 about 1 ms per row, too slow for a million clients); openpyxl reads it back in the tests.
 
-Text cells that a spreadsheet would read as a formula (starting with = + - @, a tab or a
-carriage return) are prefixed with a single quote in both formats.
+The CSV is written as a spreadsheet in the ISP's locale reads it: where the country writes
+a decimal comma, cells are separated by ";" and amounts carry the comma ("150,50"), else ","
+and a point; the other separator can be chosen ("csv_comma", "csv_semicolon"). Dates are
+written as the country writes them, tax ids with the country's punctuation
+("20-12345678-6"). CSV text cells that a spreadsheet would read as a formula (starting with
+= + - @, a tab or a carriage return) are prefixed with a single quote. XLSX cells are typed:
+ids, counts and amounts are numbers, the rest inline strings, which a spreadsheet never runs,
+so they are written as they are.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import BinaryIO
 from xml.sax.saxutils import escape as xml_escape
@@ -28,8 +35,10 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ispgest.clients.models import Client, GatewayAccount
+from ispgest.core.country import format_tax_id, get_profile
 
 CHUNK = 5000
 
@@ -82,12 +91,61 @@ _PATHS = (
 )
 _TEXT = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 18}
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 CSV_BOM = "\ufeff"
 FORMATS = {
     "csv": ("text/csv", "csv"),
+    "csv_semicolon": ("text/csv", "csv"),
+    "csv_comma": ("text/csv", "csv"),
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
 }
+# Tax-id kinds the country writes with punctuation, and the SQL that writes them so
+# (the same text as core.country.format_tax_id, checked by the byte-for-byte test).
+_TAX_ID_SQL = {
+    "CUIT": (
+        "CASE WHEN c.tax_id ~ '^[0-9]{11}$' THEN substr(c.tax_id, 1, 2) || '-' || "
+        "substr(c.tax_id, 3, 8) || '-' || substr(c.tax_id, 11, 1) ELSE c.tax_id END"
+    ),
+    "NIT": (
+        "CASE WHEN c.tax_id ~ '^[1-9][0-9]{1,15}$' THEN replace(to_char(left(c.tax_id, -1)::numeric, "
+        "'FM999,999,999,999,999'), ',', '.') || '-' || right(c.tax_id, 1) ELSE c.tax_id END"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Style:
+    """How cells are written: the separator, the decimal mark, dates and formula guard."""
+
+    delimiter: str = ","
+    decimal: str = "."
+    neutralise: bool = True
+    date_format: str = "%d/%m/%Y"
+
+    @property
+    def datetime_format(self) -> str:
+        return f"{self.date_format} %H:%M:%S"
+
+
+def style_for(fmt: str) -> Style:
+    """The writing style of an export format in the ISP's country."""
+    profile = get_profile()
+    if fmt == "xlsx":
+        return Style(neutralise=False, date_format=profile.date_format)
+    if fmt == "csv_semicolon" or (fmt == "csv" and profile.decimal_separator == ","):
+        return Style(delimiter=";", decimal=",", date_format=profile.date_format)
+    return Style(delimiter=",", decimal=".", date_format=profile.date_format)
+
+
+def format_choices() -> list[tuple[str, str]]:
+    """The export formats offered, the ISP's locale's CSV first."""
+    local = style_for("csv").delimiter
+    other, other_sep = ("csv_comma", ",") if local == ";" else ("csv_semicolon", ";")
+    label = gettext("CSV (separado por «%(separator)s»)")
+    return [
+        ("csv", label % {"separator": local}),
+        (other, label % {"separator": other_sep}),
+        ("xlsx", gettext("XLSX (Excel)")),
+    ]
 
 
 def neutralise(value: str) -> str:
@@ -111,7 +169,7 @@ def _gateways(ids: list[int]) -> dict[int, str]:
 
 def iter_rows(qs: QuerySet[Client]) -> Iterator[tuple]:
     """Raw row values in COLUMNS order (None for missing), by id, CHUNK rows per query."""
-    paths = [p for p in _PATHS if p is not None]
+    paths = [p for p in _PATHS if p is not None] + ["tax_id_kind"]
     base = qs.order_by("pk")
     last = 0
     while True:
@@ -120,7 +178,9 @@ def iter_rows(qs: QuerySet[Client]) -> Iterator[tuple]:
             return
         gateways = _gateways([r[0] for r in chunk])
         for row in chunk:
-            values = list(row)
+            values = list(row[:-1])
+            if values[15]:
+                values[15] = format_tax_id(values[15], row[-1])
             values.insert(18, gateways.get(row[0], ""))
             yield tuple(values)
         last = chunk[-1][0]
@@ -128,7 +188,7 @@ def iter_rows(qs: QuerySet[Client]) -> Iterator[tuple]:
             return
 
 
-def _text_row(values: tuple) -> list[str]:
+def _text_row(values: tuple, style: Style) -> list[str]:
     out = []
     for i, value in enumerate(values):
         if value is None:
@@ -136,82 +196,103 @@ def _text_row(values: tuple) -> list[str]:
         elif i == 12:
             text = "Sí" if value else "No"
         elif i in (19, 20):
-            text = timezone.localtime(value).strftime(DATETIME_FORMAT)
+            text = timezone.localtime(value).strftime(style.datetime_format)
         elif i == 17:
-            text = f"{Decimal(value):.2f}"
+            text = f"{Decimal(value):.2f}".replace(".", style.decimal)
         else:
             text = str(value)
-        if i in _TEXT:
+        if i in _TEXT and style.neutralise:
             text = neutralise(text)
         if i == 16 and not text:
             text = "0"
         if i == 17 and not text:
-            text = "0.00"
+            text = f"0{style.decimal}00"
         out.append(text)
     return out
 
 
-def _csv_writer(stream: io.TextIOBase):
-    return csv.writer(stream, quoting=csv.QUOTE_ALL, lineterminator="\n")
+def _csv_writer(stream: io.TextIOBase, style: Style):
+    return csv.writer(stream, delimiter=style.delimiter, quoting=csv.QUOTE_ALL, lineterminator="\n")
 
 
-def write_csv(qs: QuerySet[Client], out: BinaryIO, *, use_copy: bool | None = None) -> int:
+def write_csv(
+    qs: QuerySet[Client], out: BinaryIO, *, use_copy: bool | None = None, fmt: str = "csv"
+) -> int:
     """Write the CSV (UTF-8 with BOM, every cell quoted) to `out`; returns the row count."""
+    style = style_for(fmt)
     if use_copy is None:
         use_copy = connection.vendor == "postgresql"
     text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
     text.write(CSV_BOM)
-    _csv_writer(text).writerow(COLUMNS)
+    _csv_writer(text, style).writerow(COLUMNS)
     text.flush()
     if use_copy:
-        rows = _copy_csv(qs, out)
+        rows = _copy_csv(qs, out, style)
     else:
-        writer = _csv_writer(text)
+        writer = _csv_writer(text, style)
         rows = 0
         for values in iter_rows(qs):
-            writer.writerow(_text_row(values))
+            writer.writerow(_text_row(values, style))
             rows += 1
         text.flush()
     text.detach()
     return rows
 
 
-def _sql_text(expr: str) -> str:
-    """SQL: the text of `expr` ('' for NULL), neutralised like neutralise()."""
+def _sql_text(expr: str, style: Style = Style()) -> str:
+    """SQL: the text of `expr` ('' for NULL), neutralised like neutralise() when the style says."""
+    if not style.neutralise:
+        return f"coalesce({expr}, '')"
     return (
         f"CASE WHEN left(coalesce({expr}, ''), 1) IN ('=', '+', '-', '@', E'\\t', E'\\r') "
         f"THEN '''' || ({expr}) ELSE coalesce({expr}, '') END"
     )
 
 
-def _copy_csv(qs: QuerySet[Client], out: BinaryIO) -> int:
+_TO_CHAR = {"%d": "DD", "%m": "MM", "%Y": "YYYY", "%H": "HH24", "%M": "MI", "%S": "SS"}
+
+
+def _to_char_pattern(strftime: str) -> str:
+    for code, pattern in _TO_CHAR.items():
+        strftime = strftime.replace(code, pattern)
+    return strftime
+
+
+def _copy_csv(qs: QuerySet[Client], out: BinaryIO, style: Style) -> int:
     try:
         inner_sql, inner_params = qs.order_by().values("pk").query.sql_with_params()
     except EmptyResultSet:  # e.g. .none(): nothing to copy
         return 0
     tz = settings.TIME_ZONE
-    stamp = "to_char(({col}) AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI:SS')"
+    stamp = "to_char(({col}) AT TIME ZONE %s, '" + _to_char_pattern(style.datetime_format) + "')"
+    tax_id = (
+        "CASE c.tax_id_kind "
+        + " ".join(f"WHEN '{kind}' THEN {expr}" for kind, expr in _TAX_ID_SQL.items())
+        + " ELSE c.tax_id END"
+    )
+    text = lambda expr: _sql_text(expr, style)  # noqa: E731
     select = ", ".join(
         [
             "c.id::text",
-            _sql_text("c.name"),
-            _sql_text("c.notes"),
-            _sql_text("c.email"),
-            _sql_text("c.phone"),
-            _sql_text("c.mobile"),
-            _sql_text("c.address"),
-            _sql_text("nb.name"),
-            _sql_text("z.name"),
-            _sql_text("c.document_number"),
-            _sql_text("ci.name"),
-            _sql_text("r.name"),
+            text("c.name"),
+            text("c.notes"),
+            text("c.email"),
+            text("c.phone"),
+            text("c.mobile"),
+            text("c.address"),
+            text("nb.name"),
+            text("z.name"),
+            text("c.document_number"),
+            text("ci.name"),
+            text("r.name"),
             "CASE WHEN c.billing_enabled THEN 'Sí' ELSE 'No' END",
-            _sql_text("it.name"),
-            _sql_text("tc.name"),
-            _sql_text("c.tax_id"),
+            text("it.name"),
+            text("tc.name"),
+            text(f"({tax_id})"),
             "coalesce(b.unpaid_count, 0)::text",
-            "to_char(coalesce(b.unpaid_total, 0), 'FM999999999999990.00')",
-            _sql_text("gw.info"),
+            "replace(to_char(coalesce(b.unpaid_total, 0), 'FM999999999999990.00'), '.', "
+            f"'{style.decimal}')",
+            text("gw.info"),
             stamp.format(col="c.created_at"),
             stamp.format(col="c.updated_at"),
         ]
@@ -237,7 +318,7 @@ def _copy_csv(qs: QuerySet[Client], out: BinaryIO) -> int:
             ) gw ON gw.client_id = c.id
             WHERE c.id IN ({inner_sql})
             ORDER BY c.id
-        ) TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *)
+        ) TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *, DELIMITER '{style.delimiter}')
     """
     params = [tz, tz, *inner_params]
     # The %s of the timestamps come before the subquery's in the text.
@@ -251,7 +332,7 @@ def _copy_csv(qs: QuerySet[Client], out: BinaryIO) -> int:
     return rows
 
 
-def _text_rows(qs: QuerySet[Client]) -> Iterator[list[str]]:
+def _text_rows(qs: QuerySet[Client], style: Style) -> Iterator[list[str]]:
     """Every row as the CSV's text cells (formatted and neutralised), without the header.
 
     On PostgreSQL the rows come from the same COPY as the CSV, spooled to a temporary file
@@ -260,13 +341,13 @@ def _text_rows(qs: QuerySet[Client]) -> Iterator[list[str]]:
     """
     if connection.vendor != "postgresql":
         for values in iter_rows(qs):
-            yield _text_row(values)
+            yield _text_row(values, style)
         return
     with tempfile.TemporaryFile() as spool:
-        _copy_csv(qs, spool)
+        _copy_csv(qs, spool, style)
         spool.seek(0)
         text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
-        yield from csv.reader(text)
+        yield from csv.reader(text, delimiter=style.delimiter)
 
 
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -320,9 +401,10 @@ def _xml_row(cells: list[str], numeric: bool) -> str:
 def write_xlsx(qs: QuerySet[Client], out: BinaryIO) -> int:
     """Write the XLSX: one sheet streamed into the zip row by row (constant memory).
 
-    Cells are the CSV's (same formatting and neutralising): ids, counts and amounts are
-    numbers, the rest inline strings, so a cell is never a formula.
+    Ids, counts and amounts are numbers, the rest inline strings, so a cell is never a
+    formula and needs no quote in front.
     """
+    style = style_for("xlsx")
     rows = 0
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         for name, content in _XLSX_STATIC.items():
@@ -336,7 +418,7 @@ def write_xlsx(qs: QuerySet[Client], out: BinaryIO) -> int:
             )
             sheet.write(_xml_row(list(COLUMNS), numeric=False).encode())
             batch = []
-            for cells in _text_rows(qs):
+            for cells in _text_rows(qs, style):
                 batch.append(_xml_row(cells, numeric=True))
                 rows += 1
                 if len(batch) >= 1000:
@@ -352,4 +434,4 @@ def write_xlsx(qs: QuerySet[Client], out: BinaryIO) -> int:
 def write_export(qs: QuerySet[Client], fmt: str, out: BinaryIO) -> int:
     if fmt == "xlsx":
         return write_xlsx(qs, out)
-    return write_csv(qs, out)
+    return write_csv(qs, out, fmt=fmt)

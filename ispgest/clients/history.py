@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db import connection, models
 
 from ispgest.clients.models import Client, ClientEvent, EventKind
+from ispgest.core import formats
 from ispgest.core.audit import audit
 from ispgest.core.bulk import bulk_write
 
@@ -31,10 +32,23 @@ def _display(instance: models.Model, field: models.Field) -> str:
     if isinstance(field, models.BooleanField):
         return "Sí" if value else "No"
     if isinstance(value, (date, datetime)):
-        return value.isoformat()
+        return formats.fdate(value)
     if isinstance(value, Decimal):
-        return f"{value}"
+        return decimal_display(field.name, value)
     return str(value)
+
+
+_MONEY_WORDS = ("price", "amount", "total", "balance", "limit", "capital", "fee", "cost")
+_RATE_WORDS = ("rate", "percent", "probability", "discount")
+
+
+def decimal_display(name: str, value: Decimal) -> str:
+    """A decimal field's value as staff read it: money, a percentage or a plain number."""
+    if any(word in name for word in _MONEY_WORDS):
+        return formats.money(value)
+    if any(word in name for word in _RATE_WORDS):
+        return formats.percent(value)
+    return formats.number(value)
 
 
 def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, tuple[str, str]]:

@@ -30,6 +30,7 @@ from ispgest.catalog.selectors import (
     neighbourhoods_for,
     tax_conditions_for,
 )
+from ispgest.clients.export import format_choices
 from ispgest.clients.forms import choices_attrs, extra_field_input
 from ispgest.clients.mass_update import BOOL_FIELDS, mass_update_preview, normalise_changes
 from ispgest.clients.models import Client
@@ -242,9 +243,7 @@ def mass_update(request):
 
 
 class ExportForm(StyledFormMixin, forms.Form):
-    format = forms.ChoiceField(
-        label=_("Formato"), choices=[("csv", "CSV"), ("xlsx", "XLSX (Excel)")], initial="csv"
-    )
+    format = forms.ChoiceField(label=_("Formato"), choices=format_choices, initial="csv")
     scope = forms.ChoiceField(
         label=_("Clientes"),
         choices=[("filtered", _("Los clientes filtrados")), ("all", _("Todos los clientes"))],

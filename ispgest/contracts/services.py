@@ -39,6 +39,7 @@ from ispgest.core import uploads
 from ispgest.core.audit import audit, audit_many, changes_of
 from ispgest.core.dates import check_date
 from ispgest.core.exceptions import DomainError, InvalidTransition
+from ispgest.core.formats import fdate, money, plural
 from ispgest.core.money import default_currency, round_money
 
 # ---------------------------------------------------------------------------------------------
@@ -253,7 +254,7 @@ def contract_create(
         action="contract.created",
         summary=(
             f"Contrato #{contract.pk} creado en «{contract.address}» con la tarifa "
-            f"«{plan.name}» ({assignment.price}) desde {start_date.isoformat()}."
+            f"«{plan.name}» ({money(assignment.price)}) desde {fdate(start_date)}."
         ),
         changes=changes_between({}, snapshot(contract, _SNAPSHOT_FIELDS)),
         obj=contract,
@@ -331,7 +332,7 @@ def contract_transition(
     if last is not None and effective_date < last.effective_date:
         raise DomainError(
             "La fecha efectiva no puede ser anterior al último cambio de estado "
-            f"({last.effective_date.isoformat()}).",
+            f"({fdate(last.effective_date)}).",
             field="effective_date",
         )
     contract.status = to_status
@@ -365,7 +366,7 @@ def contract_transition(
         action="contract.status_changed",
         summary=(
             f"Contrato #{contract.pk} {TRANSITION_VERBS.get(to_status, new)} "
-            f"desde {effective_date.isoformat()}." + (f" Motivo: {reason}" if reason else "")
+            f"desde {fdate(effective_date)}." + (f" Motivo: {reason}" if reason else "")
         ),
         changes={"Estado": [old, new]},
         obj=contract,
@@ -421,10 +422,10 @@ def _check_price(price: Decimal | None) -> None:
 
 
 def _overlap_message(other: PlanAssignment) -> str:
-    until = other.end_date.isoformat() if other.end_date else "sin fecha de fin"
+    until = fdate(other.end_date) if other.end_date else "sin fecha de fin"
     return (
         f"Las fechas se solapan con la tarifa «{other.plan.name}» "
-        f"({other.start_date.isoformat()} – {until}) de este contrato."
+        f"({fdate(other.start_date)} – {until}) de este contrato."
     )
 
 
@@ -495,13 +496,13 @@ def plan_assign(
     if end_date is None:
         summary = (
             f"Contrato #{contract.pk}: tarifa «{previous_plan.name}» cambiada a «{plan.name}» "
-            f"({assignment.price}) desde {start_date.isoformat()}."
+            f"({money(assignment.price)}) desde {fdate(start_date)}."
         )
         changes = {"Tarifa": [previous_plan.name, plan.name]}
     else:
         summary = (
-            f"Contrato #{contract.pk}: tarifa «{plan.name}» ({assignment.price}) registrada del "
-            f"{start_date.isoformat()} al {end_date.isoformat()}."
+            f"Contrato #{contract.pk}: tarifa «{plan.name}» ({money(assignment.price)}) registrada del "
+            f"{fdate(start_date)} al {fdate(end_date)}."
         )
         changes = {}
     record_event(
@@ -692,7 +693,7 @@ def equipment_set_status(
         client=equipment.client,
         actor=actor,
         action=action,
-        summary=f"{verb} el {on.isoformat()}: {_equipment_label(equipment)}.",
+        summary=f"{verb} el {fdate(on)}: {_equipment_label(equipment)}.",
         changes={
             "Estado": [
                 _label(EquipmentStatus.choices, current),
@@ -868,9 +869,9 @@ def package_assign(
         actor=actor,
         action="package.assigned",
         summary=(
-            f"Paquete renovable «{package.name}» asignado desde {start_date.isoformat()} "
-            f"(cada {months} meses, total {_assignment_total(rows)}); próxima renovación "
-            f"{assignment.next_renewal_date.isoformat()}."
+            f"Paquete renovable «{package.name}» asignado desde {fdate(start_date)} "
+            f"(cada {plural(months, 'mes', 'meses')}, total {money(_assignment_total(rows))}); próxima renovación "
+            f"{fdate(assignment.next_renewal_date)}."
         ),
         obj=assignment,
     )
@@ -938,7 +939,7 @@ def package_assignment_edit_lines(
         actor=actor,
         action="package.edited",
         summary=f"Líneas del paquete renovable «{assignment.package.name}» modificadas.",
-        changes={"Total": [str(old_total), str(new_total)]} if old_total != new_total else {},
+        changes={"Total": [money(old_total), money(new_total)]} if old_total != new_total else {},
         obj=assignment,
     )
     return assignment
@@ -966,7 +967,7 @@ def package_assignment_remove(
         action="package.removed",
         summary=(
             f"Asignación del paquete renovable «{assignment.package.name}» eliminada el "
-            f"{assignment.removed_on.isoformat()}."
+            f"{fdate(assignment.removed_on)}."
         ),
         changes={"Estado": ["Activo", "Eliminado"]},
         obj=assignment,
@@ -1036,11 +1037,9 @@ def package_assignment_renewed(*, actor, assignment: PackageAssignment) -> Packa
         action="package.renewed",
         summary=(
             f"Paquete renovable «{assignment.package.name}» renovado; próxima renovación "
-            f"{assignment.next_renewal_date.isoformat()}."
+            f"{fdate(assignment.next_renewal_date)}."
         ),
-        changes={
-            "Próxima renovación": [previous.isoformat(), assignment.next_renewal_date.isoformat()]
-        },
+        changes={"Próxima renovación": [fdate(previous), fdate(assignment.next_renewal_date)]},
         obj=assignment,
     )
     return assignment

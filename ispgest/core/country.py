@@ -8,11 +8,13 @@ The active profile comes from settings.ISPGEST_COUNTRY.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from types import ModuleType
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from stdnum.ar import cuit as ar_cuit
 from stdnum.co import nit as co_nit
 from stdnum.ec import ci as ec_ci
@@ -85,24 +87,58 @@ class CountryProfile:
     def default_tax_id_kind(self) -> str:
         return self.tax_id_kinds[0].code if self.tax_id_kinds else ""
 
-    def format_money(self, amount: Decimal | int | str | None) -> str:
-        if amount is None:
-            return ""
-        value = round_money(amount)
-        sign = "-" if value < 0 else ""
-        whole, frac = f"{abs(value):.2f}".split(".")
+    def _group(self, whole: str) -> str:
         groups = []
         while len(whole) > 3:
             groups.insert(0, whole[-3:])
             whole = whole[:-3]
         groups.insert(0, whole)
-        number = f"{self.thousands_separator.join(groups)}{self.decimal_separator}{frac}"
+        return self.thousands_separator.join(groups)
+
+    def format_number(
+        self, value: Decimal | int | float | str | None, places: int | None = None
+    ) -> str:
+        """A number as the country writes it: "1.234,5" (AR), "1,234.5" (MX).
+
+        `places=None` keeps the value's own decimals without trailing zeros ("2", "0,5").
+        """
+        if value is None or value == "":
+            return ""
+        number = Decimal(str(value))
+        if places is not None:
+            number = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+            text = f"{abs(number):.{places}f}"
+        else:
+            text = f"{abs(number).normalize():f}"
+        whole, _, frac = text.partition(".")
+        sign = "-" if number < 0 else ""
+        return f"{sign}{self._group(whole)}" + (f"{self.decimal_separator}{frac}" if frac else "")
+
+    def format_money(self, amount: Decimal | int | str | None) -> str:
+        if amount is None or amount == "":
+            return ""
+        value = round_money(amount)
+        sign = "-" if value < 0 else ""
+        number = self.format_number(abs(value), 2)
         if self.symbol_after:
             return f"{sign}{number} {self.currency_symbol}"
         return f"{sign}{self.currency_symbol} {number}"
 
+    def format_percent(self, value: Decimal | int | str | None) -> str:
+        if value is None or value == "":
+            return ""
+        return f"{self.format_number(value)} %"
+
     def format_date(self, value) -> str:
         return value.strftime(self.date_format) if value else ""
+
+    def format_datetime(self, value) -> str:
+        """A date and time in the ISP's time zone: "01/12/2026 14:05"."""
+        if not value:
+            return ""
+        if isinstance(value, datetime) and timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return value.strftime(f"{self.date_format} %H:%M")
 
 
 _CUIT = TaxIdKind("CUIT", "CUIT/CUIL", ar_cuit)
@@ -406,7 +442,7 @@ def clean_tax_id(value: str, kind: str, *, field: str = "tax_id") -> str:
     if tk.module is None:
         compact = "".join(ch for ch in value if ch.isalnum()).upper()
         if not compact or len(compact) > 20:
-            raise ValidationError({field: f"El {tk.label} no es válido."})
+            raise ValidationError({field: f"{tk.label}: el número no es válido."})
         return compact
     try:
         compact = tk.module.validate(value)
@@ -422,7 +458,7 @@ def clean_tax_id(value: str, kind: str, *, field: str = "tax_id") -> str:
             if "checksum" in type(exc).__name__.lower()
             else "el formato no es válido"
         )
-        raise ValidationError({field: f"El {tk.label} «{value}» no es válido: {detail}."})
+        raise ValidationError({field: f"{tk.label} «{value}» no es válido: {detail}."})
 
 
 def format_tax_id(value: str, kind: str) -> str:

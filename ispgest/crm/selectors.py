@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 
 from django.db.models import (
     Count,
@@ -37,6 +38,7 @@ from ispgest.crm.models import (
     Prospect,
     ProspectStatus,
     Shareholder,
+    StageKind,
     Withholding,
 )
 from ispgest.crm.permissions import sees_all_pipeline
@@ -223,6 +225,15 @@ class BoardColumn:
     @property
     def hidden(self) -> int:
         return max(0, self.count - len(self.cards))
+
+    @cached_property
+    def next_stages(self) -> list[OpportunityStage]:
+        """Where a card of this column may move (the transition map, active stages only)."""
+        return [s for s in self.stage.allowed_next.all() if s.active]
+
+    @property
+    def may_lose(self) -> bool:
+        return any(s.kind == StageKind.LOST for s in self.next_stages)
 
 
 @dataclass

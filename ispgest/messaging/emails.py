@@ -1,6 +1,10 @@
 """Sending e-mail: one named template, one helper, one log row, delivered by a task after commit.
 
 A template NAME lives in templates/emails/NAME-subject.txt, NAME-body.txt and NAME-body.html.
+The bodies hold only the message: every e-mail is framed by the ISP's layout
+(templates/emails/_layout.html and _layout.txt: the ISP's name, logo and colour from
+`core.identity.isp_identity()` at the top, its name and contact data as the signature), so
+no template signs itself. The subject is one line without stray spaces.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.safestring import mark_safe
 
+from ispgest.core.identity import isp_identity
 from ispgest.messaging.models import EmailAttachment, EmailMessage
 
 
@@ -25,12 +31,21 @@ class Attachment:
     mimetype: str = "application/octet-stream"
 
 
+LOGO_CID = "isp-logo"
+
+
 def render_email(template: str, context: dict) -> tuple[str, str, str]:
+    """(subject, plain text, HTML) of a named template inside the ISP's layout."""
+    isp = context.get("isp") or isp_identity()
+    context = {"isp": isp, **context}
     with translation.override(settings.LANGUAGE_CODE):
-        subject = render_to_string(f"emails/{template}-subject.txt", context).strip()
-        text = render_to_string(f"emails/{template}-body.txt", context)
-        html = render_to_string(f"emails/{template}-body.html", context)
-    return " ".join(subject.split()), text, html
+        subject = " ".join(render_to_string(f"emails/{template}-subject.txt", context).split())
+        text = render_to_string(f"emails/{template}-body.txt", context).strip()
+        html = render_to_string(f"emails/{template}-body.html", context).strip()
+        frame = {"isp": isp, "subject": subject, "logo_cid": LOGO_CID if isp.logo else ""}
+        text = render_to_string("emails/_layout.txt", {**frame, "body": text})
+        html = render_to_string("emails/_layout.html", {**frame, "body": mark_safe(html)})  # noqa: S308 (rendered by our own template)
+    return subject, text, html
 
 
 def send_email(

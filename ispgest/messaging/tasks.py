@@ -8,13 +8,17 @@ twice by two tasks.
 
 import smtplib
 from datetime import timedelta
+from email.mime.image import MIMEImage
 
+import filetype
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from ispgest.core.identity import isp_identity
+from ispgest.messaging.emails import LOGO_CID
 from ispgest.messaging.models import EmailMessage
 
 # Seconds to wait before retry N (1-based); the last value repeats.
@@ -30,6 +34,25 @@ def _is_permanent(exc: Exception) -> bool:
     return False
 
 
+def _logo_part() -> MIMEImage | None:
+    """The ISP's logo as an inline image the layout shows by its Content-ID."""
+    identity = isp_identity()
+    if not identity.logo:
+        return None
+    try:
+        with identity.logo.open("rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    subtype = filetype.guess_extension(data) or "png"
+    if subtype not in ("png", "jpg", "gif", "webp"):
+        return None
+    part = MIMEImage(data, _subtype="jpeg" if subtype == "jpg" else subtype)
+    part.add_header("Content-ID", f"<{LOGO_CID}>")
+    part.add_header("Content-Disposition", "inline", filename=f"logo.{subtype}")
+    return part
+
+
 def _build(message: EmailMessage) -> EmailMultiAlternatives:
     mail = EmailMultiAlternatives(
         subject=message.subject,
@@ -40,6 +63,10 @@ def _build(message: EmailMessage) -> EmailMultiAlternatives:
     )
     if message.body_html:
         mail.attach_alternative(message.body_html, "text/html")
+        if f"cid:{LOGO_CID}" in message.body_html:
+            logo = _logo_part()
+            if logo is not None:
+                mail.attach(logo)
     for att in message.attachments.all():
         with att.file.open("rb") as fh:
             mail.attach(att.filename, fh.read(), att.mimetype)

@@ -7,6 +7,7 @@ class NetworkConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from ispgest.billing import signals as billing_signals
         from ispgest.contracts import signals
         from ispgest.network import receivers
 
@@ -17,3 +18,6 @@ class NetworkConfig(AppConfig):
             receivers.on_contract_plan_changed, dispatch_uid="network.contract_plan"
         )
         signals.plan_saved.connect(receivers.on_plan_saved, dispatch_uid="network.plan_saved")
+        billing_signals.payment_registered.connect(
+            receivers.on_payment_registered, dispatch_uid="network.payment_registered"
+        )

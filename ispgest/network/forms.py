@@ -51,3 +51,44 @@ class PoolForm(StyledFormMixin, forms.ModelForm):
     class Meta:
         model = IPPool
         fields = ["name", "network", "ranges", "no_service", "address_list"]
+
+
+class PPPoEForm(StyledFormMixin, forms.Form):
+    """ "Info Mikrotik PPPoe" of one contract (labels from the seed)."""
+
+    router = forms.ModelChoiceField(label=_("Equipo Mikrotik"), queryset=Router.objects.none())
+    username = forms.CharField(label=_("Usuario PPPoe del cliente"), max_length=64)
+    password = forms.CharField(
+        label=_("Contraseña de acceso"),
+        required=False,
+        strip=False,
+        max_length=64,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Vacía: se genera al crear el secret y se conserva al editarlo."),
+    )
+    profile = forms.CharField(
+        label=_("Profile"),
+        required=False,
+        disabled=True,
+        help_text=_("El de la tarifa del contrato; se crea solo al crear o cambiar la tarifa."),
+    )
+    static_ip = forms.GenericIPAddressField(label=_("IP Estática"), protocol="IPv4", required=False)
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, contract, account=None, **kwargs):
+        from ispgest.network.desired import profile_name
+
+        kwargs.setdefault("auto_id", f"id_pppoe{contract.pk}_%s")
+        initial = kwargs.setdefault("initial", {})
+        initial["profile"] = profile_name(contract.plan)
+        if account is not None:
+            initial.update(
+                router=account.router_id,
+                username=account.username,
+                static_ip=account.static_ip,
+                version=account.version,
+            )
+        elif contract.router_id:
+            initial.setdefault("router", contract.router_id)
+        super().__init__(*args, **kwargs)
+        self.fields["router"].queryset = Router.objects.filter(active=True).order_by("name")

@@ -216,3 +216,90 @@ class PPPoEAccount(TimeStampedModel):
     @property
     def pending(self) -> bool:
         return self.applied_version < self.version
+
+    @property
+    def password_plain(self) -> str:
+        """For the roles allowed to see it (network.view_pppoe_password) and the sync."""
+        from ispgest.network.secrets import decrypt
+
+        return decrypt(self.password_encrypted)
+
+
+class DriftCheck(models.Model):
+    """One reconciliation of a router (scheduled or from its page): the counts it found."""
+
+    router = models.ForeignKey(Router, on_delete=models.CASCADE, related_name="drift_checks")
+    checked_at = models.DateTimeField(_("Comprobado el"), auto_now_add=True)
+    missing = models.PositiveIntegerField(_("Faltan en el router"), default=0)
+    unknown = models.PositiveIntegerField(_("Desconocidos en el router"), default=0)
+    different = models.PositiveIntegerField(_("Distintos"), default=0)
+    error = models.TextField(_("Error"), blank=True)
+
+    class Meta:
+        ordering = ["-checked_at", "-id"]
+        verbose_name = _("Comprobación de diferencias")
+        indexes = [models.Index(fields=["router", "-checked_at"], name="driftcheck_router_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.router_id} @ {self.checked_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def total(self) -> int:
+        return self.missing + self.unknown + self.different
+
+
+class CutoffRule(TimeStampedModel):
+    """Corte por impago: contracts of the entity or zone with an invoice unpaid `grace_days`
+    after its due date are suspended; a payment that settles the debt restores them."""
+
+    name = models.CharField(_("Nombre"), max_length=120)
+    billing_entity = models.ForeignKey(
+        "catalog.BillingEntity",
+        verbose_name=_("Entidad de facturación"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    zone = models.ForeignKey(
+        "catalog.Zone", verbose_name=_("Zona"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    grace_days = models.PositiveSmallIntegerField(
+        _("Días de gracia"), default=10, validators=[MaxValueValidator(365)]
+    )
+    exempt_clients = models.ManyToManyField(
+        "clients.Client", verbose_name=_("Clientes exentos"), blank=True, related_name="+"
+    )
+    active = models.BooleanField(_("Activa"), default=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("Regla de corte por impago")
+        verbose_name_plural = _("Reglas de corte por impago")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ServiceCut(models.Model):
+    """One cut of a contract by a rule, and its restore. At most one open cut per contract
+    (a unique condition), so a rerun or a second worker never cuts twice."""
+
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.PROTECT, related_name="service_cuts"
+    )
+    rule = models.ForeignKey(CutoffRule, on_delete=models.PROTECT, related_name="cuts")
+    cut_at = models.DateTimeField(_("Cortado el"), auto_now_add=True)
+    restored_at = models.DateTimeField(_("Restablecido el"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-cut_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract"],
+                condition=models.Q(restored_at__isnull=True),
+                name="one_open_cut_per_contract",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"corte {self.contract_id} @ {self.cut_at:%Y-%m-%d}"

@@ -31,3 +31,15 @@ def on_contract_plan_changed(sender, *, contract, actor, **kwargs):
 
 def on_plan_saved(sender, *, plan, actor, **kwargs):
     services.profiles_changed(plan=plan)
+
+
+def on_payment_registered(sender, *, payment, **kwargs):
+    """A payment may settle the debt of a cut client: restore within the minute."""
+    from django.db import transaction
+
+    from ispgest.network.models import ServiceCut
+    from ispgest.network.tasks import restore_client_task
+
+    client_id = payment.client_id
+    if ServiceCut.objects.filter(contract__client_id=client_id, restored_at__isnull=True).exists():
+        transaction.on_commit(lambda: restore_client_task.enqueue(client_id))

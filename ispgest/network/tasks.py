@@ -24,3 +24,30 @@ def sync_due_task() -> int:
 def enqueue_sync(router_id: int) -> None:
     """Queue the router's sync once the current transaction commits."""
     transaction.on_commit(lambda: sync_router_task.enqueue(router_id))
+
+
+@task()
+def drift_check_task() -> int:
+    """Compare every active router with the database and record what differs."""
+    from ispgest.network.models import Router
+    from ispgest.network.reconcile import record_drift
+
+    checked = 0
+    for router in Router.objects.filter(active=True).order_by("id"):
+        record_drift(router)
+        checked += 1
+    return checked
+
+
+@task()
+def cutoff_task() -> dict:
+    from ispgest.network.cutoff import run_cutoff
+
+    return run_cutoff()
+
+
+@task()
+def restore_client_task(client_id: int) -> int:
+    from ispgest.network.cutoff import restore_client
+
+    return restore_client(client_id)

@@ -1,12 +1,15 @@
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from ispgest.accounts.decorators import staff_required
+from ispgest.clients.scoping import visible_clients
+from ispgest.clients.workspace import back_to_section, render_in_workspace
+from ispgest.contracts.models import Contract
 from ispgest.network import routeros, services, tasks
-from ispgest.network.forms import PoolForm, RouterForm
+from ispgest.network.forms import PoolForm, PPPoEForm, RouterForm
 from ispgest.network.models import IPPool, PPPoEAccount, Router, SyncStatus
 
 
@@ -172,3 +175,185 @@ def pool_delete(request, pk: int):
     else:
         messages.success(request, "Pool de IPs borrado.")
     return redirect("network:router_detail", pool.router_id)
+
+
+# -- the client's "Info Mikrotik PPPoe" -------------------------------------------------------
+
+SECTION = "pppoe"
+
+
+def _contract(request, pk: int) -> Contract:
+    contract = get_object_or_404(Contract.objects.select_related("plan", "client"), pk=pk)
+    get_object_or_404(visible_clients(request.user), pk=contract.client_id)
+    return contract
+
+
+def _account(request, pk: int) -> PPPoEAccount:
+    account = get_object_or_404(
+        PPPoEAccount.objects.select_related("router", "client", "contract__plan"), pk=pk
+    )
+    get_object_or_404(visible_clients(request.user), pk=account.client_id)
+    return account
+
+
+@require_POST
+@staff_required("network.change_pppoeaccount")
+def pppoe_save(request, pk: int):
+    """ "Guardar Secret"."""
+    contract = _contract(request, pk)
+    account = PPPoEAccount.objects.filter(contract=contract).first()
+    form = PPPoEForm(request.POST, contract=contract, account=account)
+    if form.is_valid():
+        try:
+            services.pppoe_save(actor=request.user, contract=contract, data=form.cleaned_data)
+        except ValidationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, "Secret guardado; se está aplicando en el equipo Mikrotik.")
+            return back_to_section(contract.client_id, SECTION)
+    return render_in_workspace(
+        request,
+        contract.client,
+        "network/pppoe_form_page.html",
+        {"form": form, "contract": contract},
+        section=SECTION,
+        status=422,
+    )
+
+
+@staff_required("network.view_pppoeaccount")
+def pppoe_status(request, pk: int):
+    """ "CMI activo" / "CMI NO activo" (htmx fragment), read from the router now."""
+    account = _account(request, pk)
+    try:
+        status, error = services.pppoe_status(account), ""
+    except routeros.RouterOSError as exc:
+        status, error = {}, exc.message
+    return render(request, "network/_pppoe_status.html", {"status": status, "error": error})
+
+
+def _router_action(request, pk: int, fn, done: str):
+    account = _account(request, pk)
+    try:
+        result = fn(actor=request.user, account=account)
+    except routeros.RouterOSError as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, done(result) if callable(done) else done)
+    return back_to_section(account.client_id, SECTION)
+
+
+@require_POST
+@staff_required("network.change_pppoeaccount")
+def pppoe_ping(request, pk: int):
+    return _router_action(
+        request,
+        pk,
+        services.pppoe_ping,
+        lambda r: (
+            f"Ping a {r['address']}: enviados {r['sent']}, recibidos {r['received']}"
+            + (f", tiempo medio {r['avg']}." if r["avg"] else ".")
+        ),
+    )
+
+
+@require_POST
+@staff_required("network.change_pppoeaccount")
+def pppoe_kick(request, pk: int):
+    return _router_action(
+        request,
+        pk,
+        services.pppoe_kick,
+        lambda n: "Sesión reiniciada." if n else "El cliente no estaba conectado.",
+    )
+
+
+@require_POST
+@staff_required("network.change_pppoeaccount")
+def pppoe_suspend(request, pk: int):
+    return _router_action(request, pk, services.pppoe_suspend, "Pasa a modo sin conexión.")
+
+
+@require_POST
+@staff_required("network.change_pppoeaccount")
+def pppoe_restore(request, pk: int):
+    return _router_action(request, pk, services.pppoe_restore, "Vuelve al modo con conexión.")
+
+
+@require_POST
+@staff_required("network.delete_pppoeaccount")
+def pppoe_delete(request, pk: int):
+    return _router_action(request, pk, services.pppoe_delete, "Secret eliminándose del equipo.")
+
+
+@require_POST
+@staff_required("network.change_pppoeaccount")
+def pppoe_adopt(request, pk: int):
+    return _router_action(request, pk, services.pppoe_adopt, "ispgest adopta el secret.")
+
+
+@require_POST
+@staff_required("network.change_pppoeaccount")
+def pppoe_retry(request, pk: int):
+    return _router_action(request, pk, services.pppoe_retry, "Reintento encolado.")
+
+
+# -- reconciliation -----------------------------------------------------------------------------
+
+
+@staff_required("network.view_pppoeaccount")
+def reconcile(request, pk: int):
+    """Per router: counts and rows; "Aplicar" for the selected rows, "Importar" for one."""
+    from ispgest.network import reconcile as rec
+
+    router = get_object_or_404(Router, pk=pk)
+    try:
+        report = rec.compare(router)
+    except routeros.RouterOSError as exc:
+        messages.error(request, exc.message)
+        return redirect("network:router_detail", router.pk)
+    if request.method == "POST":
+        if not request.user.has_perm("network.change_pppoeaccount"):
+            raise PermissionDenied
+        action = request.POST.get("action")
+        if action == "apply":
+            names = request.POST.getlist("name")
+            if not names:
+                messages.error(request, "Seleccione al menos una fila.")
+            else:
+                try:
+                    n = rec.apply_rows(
+                        actor=request.user, router=router, names=names, report=report
+                    )
+                except routeros.RouterOSError as exc:
+                    messages.error(request, exc.message)
+                else:
+                    messages.success(request, f"Aplicado a {n} filas.")
+                    return redirect("network:reconcile", router.pk)
+        elif action == "import":
+            name = request.POST.get("import_name", "")
+            row = next((r for r in report.rows if r.kind == "unknown" and r.name == name), None)
+            contract = Contract.objects.filter(pk=request.POST.get("contract") or 0).first()
+            if row is None:
+                messages.error(request, "Ese secret ya no está entre los desconocidos.")
+            elif (
+                contract is None
+                or not visible_clients(request.user).filter(pk=contract.client_id).exists()
+            ):
+                messages.error(request, "Contrato: indique un número de contrato existente.")
+            else:
+                try:
+                    rec.import_secret(actor=request.user, router=router, row=row, contract=contract)
+                except ValidationError as exc:
+                    messages.error(request, " ".join(exc.messages))
+                else:
+                    messages.success(
+                        request, f"Secret «{name}» importado al contrato #{contract.pk}."
+                    )
+                    return redirect("network:reconcile", router.pk)
+    from ispgest.network.models import DriftCheck
+
+    DriftCheck.objects.create(router=router, **report.counts)
+    return render(request, "network/reconcile.html", {"router": router, "report": report})

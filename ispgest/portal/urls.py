@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ispgest.portal import views, views_auth
+from ispgest.portal import views, views_auth, views_tickets
 
 app_name = "portal"
 urlpatterns = [
@@ -17,6 +17,10 @@ urlpatterns = [
     path("monedero/", views.wallet, name="wallet"),
     path("contratos/", views.contract_list, name="contracts"),
     path("consumo/", views.usage, name="usage"),
+    path("tickets/", views_tickets.ticket_list, name="tickets"),
+    path("tickets/nuevo/", views_tickets.ticket_new, name="ticket_new"),
+    path("tickets/<int:pk>/", views_tickets.ticket_detail, name="ticket_detail"),
+    path("tickets/adjuntos/<int:pk>/", views_tickets.ticket_attachment, name="ticket_attachment"),
     path("pasarelas/", views.gateways, name="gateways"),
     path("perfil/", views.profile, name="profile"),
 ]

@@ -26,6 +26,11 @@ class MultipleFileField(forms.FileField):
         return [super().clean(data, initial)] if data else []
 
 
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
 def _categories():
     return TicketCategory.objects.filter(active=True).order_by("name")
 
@@ -39,7 +44,7 @@ class TicketForm(StyledFormMixin, forms.Form):
         label=_("Prioridad"), choices=Priority.choices, initial=Priority.NORMAL
     )
     contract = forms.ChoiceField(label=_("Contrato"), required=False)
-    assignee = forms.ModelChoiceField(
+    assignee = StaffChoiceField(
         label=_("Asignado a"), queryset=get_user_model().objects.none(), required=False
     )
     body = forms.CharField(label=_("Mensaje"), widget=forms.Textarea(attrs={"rows": 5}))
@@ -91,7 +96,7 @@ class TransitionForm(StyledFormMixin, forms.Form):
 
 
 class AssignForm(StyledFormMixin, forms.Form):
-    assignee = forms.ModelChoiceField(
+    assignee = StaffChoiceField(
         label=_("Asignado a"), queryset=get_user_model().objects.none(), required=False
     )
 

@@ -79,7 +79,7 @@ def test_search_filter_mass_update_and_export(page, login, admin_user, smtp_serv
     [attachment] = mail.attachments()
     content = attachment.get_content()
     text = content.decode() if isinstance(content, bytes) else content
-    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
     assert rows[0] == list(COLUMNS)
     assert [r[1] for r in rows[1:]] == ["Rocío Núñez Ibáñez"]
     assert rows[1][COLUMNS.index("Número de facturas impagas")] == "2"

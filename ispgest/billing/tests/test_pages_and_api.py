@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from ispgest.accounts.models import ApiToken
 from ispgest.billing import services
@@ -97,7 +98,12 @@ def test_wallet_panel_title_and_deposit_page(admin_client, admin_user, rf, billi
     for name, label in (("concept", "Concepto"), ("movement_date", "Fecha"), ("amount", "Importe")):
         assert f'<label for="id_{name}">{label}' in page
     admin_client.post(
-        url, {"concept": "Depósito", "movement_date": "2026-11-02", "amount": "12.50"}
+        url,
+        {
+            "concept": "Depósito",
+            "movement_date": timezone.localdate().isoformat(),  # not before the client
+            "amount": "12.50",
+        },
     )
     assert WalletMovement.objects.get().amount == Decimal("12.50")
     request = rf.get("/")

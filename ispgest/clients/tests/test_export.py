@@ -2,6 +2,8 @@
 
 import csv
 import io
+import re
+import zipfile
 from decimal import Decimal
 
 import pytest
@@ -11,7 +13,7 @@ from openpyxl import load_workbook
 from ispgest.accounts.roles import COLLECTOR, SELLER
 from ispgest.billing.models import ClientBalance
 from ispgest.catalog.models import PaymentGateway, Seller, Zone
-from ispgest.clients.export import COLUMNS, write_csv, write_xlsx
+from ispgest.clients.export import COLUMNS, format_choices, style_for, write_csv, write_xlsx
 from ispgest.clients.models import Client, GatewayAccount
 from ispgest.clients.tasks import start_export
 from ispgest.core.models import Job
@@ -32,10 +34,10 @@ def make(name, **extra) -> Client:
     return client
 
 
-def read_csv(data: bytes | str) -> list[list[str]]:
+def read_csv(data: bytes | str, delimiter: str = ";") -> list[list[str]]:
     text = data.decode("utf-8") if isinstance(data, bytes) else data
     assert text.startswith("\ufeff")
-    return list(csv.reader(io.StringIO(text[1:])))
+    return list(csv.reader(io.StringIO(text[1:]), delimiter=delimiter))
 
 
 def read_xlsx(data: bytes) -> list[list]:
@@ -57,6 +59,8 @@ def test_csv_and_xlsx_hold_every_column_with_formulas_neutralised():
         phone="+54 11 2045-6789",
         notes="@SUM(1)",
         billing_enabled=True,
+        tax_id_kind="CUIT",
+        tax_id="20123456786",
     )
     GatewayAccount.objects.create(client=client, gateway=gateway, reference="MP-1")
     ClientBalance.objects.create(client=client, unpaid_count=2, unpaid_total=Decimal("150.50"))
@@ -72,17 +76,45 @@ def test_csv_and_xlsx_hold_every_column_with_formulas_neutralised():
     assert first["Zona"] == "Centro"
     assert first["Facturación habilitada"] == "Sí"
     assert first["Número de facturas impagas"] == "2"
-    assert first["Balance de facturas impagas"] == "150.50"
+    assert first["Balance de facturas impagas"] == "150,50"
+    assert first["Número de identificación tributaria"] == "20-12345678-6"
     assert first["Información de Pasarelas de Pago"] == "MercadoPago: MP-1"
-    assert rows[2][1] == "Ana Pérez" and rows[2][16:18] == ["0", "0.00"]
+    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d:\d\d", first["Creado el"])
+    assert rows[2][1] == "Ana Pérez" and rows[2][16:18] == ["0", "0,00"]
+
+    out = io.BytesIO()
+    write_csv(Client.objects.all(), out, use_copy=False, fmt="csv_comma")
+    rows = read_csv(out.getvalue(), delimiter=",")
+    assert rows[1][17] == "150.50" and rows[1][1] == '\'=HYPERLINK("http://x")'
 
     out = io.BytesIO()
     assert write_xlsx(Client.objects.all(), out) == 2
     sheet = read_xlsx(out.getvalue())
     assert list(sheet[0]) == SEED_COLUMNS
-    assert sheet[1][1] == '\'=HYPERLINK("http://x")'
-    assert sheet[1][2] == "'@SUM(1)"
+    # Typed text cells: never run as formulas, so written as they are.
+    assert sheet[1][1] == '=HYPERLINK("http://x")'
+    assert sheet[1][2] == "@SUM(1)" and sheet[1][4] == "+54 11 2045-6789"
+    assert sheet[1][15] == "20-12345678-6"
     assert sheet[1][16] == 2 and float(sheet[1][17]) == 150.5
+    cell_types = _sheet_cell_types(out.getvalue())
+    assert cell_types[1] == "inlineStr" and cell_types[17] == "n"
+
+
+def _sheet_cell_types(data: bytes) -> list[str]:
+    """The cell types of the first data row, read from the sheet's XML."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        xml = zf.read("xl/worksheets/sheet1.xml").decode()
+    row = re.findall(r"<row>(.*?)</row>", xml)[1]
+    return [m or "n" for m in re.findall(r"<c(?: t=\"(\w+)\")?>", row)]
+
+
+def test_the_csv_separator_follows_the_country_and_the_other_is_offered(settings):
+    settings.ISPGEST_COUNTRY = "MX"
+    assert [c[0] for c in format_choices()] == ["csv", "csv_semicolon", "xlsx"]
+    assert style_for("csv").delimiter == "," and style_for("csv").decimal == "."
+    settings.ISPGEST_COUNTRY = "ES"
+    assert [c[0] for c in format_choices()] == ["csv", "csv_comma", "xlsx"]
+    assert style_for("csv").delimiter == ";" and style_for("csv").decimal == ","
 
 
 @pytest.mark.django_db
@@ -100,11 +132,17 @@ def test_the_database_writer_gives_the_same_bytes_as_the_python_writer():
     """On PostgreSQL the default writer is COPY; the file must not depend on it."""
     zone = Zone.objects.create(name="Sur")
     make('Ñandú "Comillas", y coma', zone=zone, notes="línea 1\nlínea 2", phone="-1")
-    make("Álvaro", email="alvaro@correo.test")
-    python_out, copy_out = io.BytesIO(), io.BytesIO()
-    write_csv(Client.objects.all(), python_out, use_copy=False)
-    assert write_csv(Client.objects.all(), copy_out) == 2
-    assert copy_out.getvalue() == python_out.getvalue()
+    make("Álvaro", email="alvaro@correo.test", tax_id_kind="CUIT", tax_id="20123456786")
+    make("Nit", tax_id_kind="NIT", tax_id="2131234321")
+    ClientBalance.objects.create(
+        client=Client.objects.get(name="Nit"), unpaid_count=1, unpaid_total=Decimal("1234.5")
+    )
+    for fmt in ("csv", "csv_comma"):
+        python_out, copy_out = io.BytesIO(), io.BytesIO()
+        write_csv(Client.objects.all(), python_out, use_copy=False, fmt=fmt)
+        assert write_csv(Client.objects.all(), copy_out, fmt=fmt) == 3
+        assert copy_out.getvalue() == python_out.getvalue()
+    assert "213.123.432-1" in python_out.getvalue().decode()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -100,8 +100,8 @@ def test_it_follows_the_transition_map_and_logs_each_move(subscriber, make_contr
             "summary", flat=True
         )
     )
-    assert any("suspendido desde 2020-02-10" in s for s in summaries)
-    assert any("dado de baja desde 2020-03-15" in s for s in summaries)
+    assert any("suspendido desde 10/02/2020" in s for s in summaries)
+    assert any("dado de baja desde 15/03/2020" in s for s in summaries)
 
 
 def test_it_refuses_to_reactivate_a_cancelled_contract_with_a_spanish_message(

@@ -48,7 +48,8 @@ def test_assigning_copies_the_lines_and_computes_the_next_renewal(subscriber, pa
         },
     ]
     event = ClientEvent.objects.get(action="package.assigned")
-    assert "total 15001.00" in event.summary and "2027-01-31" in event.summary
+    assert "total $ 15.001,00" in event.summary and "31/01/2027" in event.summary
+    assert "cada 12 meses" in event.summary
 
 
 def test_own_values_configure_edit_and_remove_keep_the_row(subscriber, package, admin_user):
@@ -136,3 +137,14 @@ def test_removing_a_package_refuses_a_future_date_or_one_before_its_start(
     assignment.refresh_from_db()
     assert assignment.status == PackageAssignment.Status.ACTIVE
     services.package_assignment_remove(actor=admin_user, assignment=assignment, on=today)
+
+
+def test_a_monthly_package_says_cada_1_mes(subscriber, package, admin_user):
+    package.renewal_months = 1
+    package.save(update_fields=["renewal_months"])
+    services.package_assign(
+        actor=admin_user, client=subscriber, package=package, start_date=date(2026, 3, 1)
+    )
+    summary = ClientEvent.objects.get(action="package.assigned").summary
+    assert "cada 1 mes," in summary and "meses" not in summary
+    assert "01/03/2026" in summary and "2026-03-01" not in summary

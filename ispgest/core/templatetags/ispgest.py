@@ -1,10 +1,37 @@
 from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
+from ispgest.core import formats
 from ispgest.core.country import format_tax_id, get_profile
 
 register = template.Library()
+
+
+_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 16 16" '
+    'fill="currentColor" aria-hidden="true" focusable="false" class="icon">{}</svg>'
+)
+# Small icons drawn inline, so they show without an icon font or an emoji font.
+ICONS = {
+    "search": '<path d="M6.5 1a5.5 5.5 0 0 1 4.38 8.83l3.65 3.65-1.06 1.06-3.65-3.65A5.5 5.5 0 1 1 '
+    '6.5 1Zm0 1.5a4 4 0 1 0 0 8 4 4 0 0 0 0-8Z"/>',
+    "pencil": '<path d="M11.8 1.2a1 1 0 0 1 1.4 0l1.6 1.6a1 1 0 0 1 0 1.4L5.6 13.4 2 14l.6-3.6 '
+    '9.2-9.2Zm-.7 2.1L3.9 10.5l-.3 1.9 1.9-.3 7.2-7.2-1.6-1.6Z"/>',
+    "key": '<path d="M10.5 1a4.5 4.5 0 1 1-1.3 8.8L8 11H6.5v1.5H5V14H1.5v-2.6l5.2-5.2A4.5 4.5 0 0 '
+    '1 10.5 1Zm1 2.2a1.3 1.3 0 1 0 0 2.6 1.3 1.3 0 0 0 0-2.6Z"/>',
+}
+_ICON_ALIASES = {"🔍": "search", "✎": "pencil", "🔑": "key"}
+
+
+@register.simple_tag
+def icon(name: str) -> str:
+    """An inline SVG icon by name ("search", "pencil", "key"); other text is shown as it is."""
+    key = _ICON_ALIASES.get(name, name)
+    if key in ICONS:
+        return mark_safe(_SVG.format(ICONS[key]))  # noqa: S308 (constant markup)
+    return format_html('<span aria-hidden="true">{}</span>', name)
 
 
 @register.simple_tag
@@ -19,6 +46,22 @@ def maybe_url(name: str, *args) -> str:
 @register.filter
 def money(value) -> str:
     return get_profile().format_money(value)
+
+
+@register.filter
+def number(value, places=None) -> str:
+    """A quantity as the country writes it; `places` fixes the decimals ("|number:2")."""
+    return formats.number(value, None if places in (None, "") else int(places))
+
+
+@register.filter
+def percent(value) -> str:
+    return formats.percent(value)
+
+
+@register.filter
+def fdate(value) -> str:
+    return formats.fdate(value)
 
 
 @register.filter

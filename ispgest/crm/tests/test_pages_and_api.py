@@ -2,6 +2,8 @@
 manager and the Administrador everything), the board's htmx move, escaping, fixed query
 counts of the board and the client tabs, and the API's refusals."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -93,6 +95,29 @@ def test_the_board_moves_a_card_with_htmx_through_the_transition_map(client, sel
     assert f'id="card-{opp.pk}"' in column[: column.index("</section>")]
     opp.refresh_from_db()
     assert opp.stage.code == "calificada"
+
+
+def test_a_card_offers_only_the_moves_its_stage_allows(client, sellers):
+    """A Nueva card lists Calificada and Perdida (and asks a reason); a Ganada card, whose
+    stage leads nowhere, has no move control and cannot be dragged."""
+    ana, _ = sellers
+    new = services.opportunity_create(actor=ana, client=_client(), data={"title": "Nueva"})
+    won = services.opportunity_create(actor=ana, client=_client("Dos"), data={"title": "Gana"})
+    for code in ("calificada", "propuesta", "ganada"):
+        stage = services.OpportunityStage.objects.get(code=code)
+        services.opportunity_move(actor=ana, opportunity=won, stage=stage)
+    client.force_login(ana)
+    html = client.get(reverse("crm:pipeline")).content.decode()
+
+    def card(opp):
+        start = html.rindex("<article", 0, html.index(f'id="card-{opp.pk}"'))
+        return html[start : html.index("</article>", start)]
+
+    options = re.findall(r"<option [^>]*>([^<]+)</option>", card(new))
+    assert options == ["Calificada", "Perdida"]
+    assert 'name="lost_reason"' in card(new) and 'draggable="true"' in card(new)
+    assert "<select" not in card(won) and 'name="lost_reason"' not in card(won)
+    assert 'draggable="false"' in card(won)
 
 
 def test_script_in_text_fields_is_escaped(client, sellers):

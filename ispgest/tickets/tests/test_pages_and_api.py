@@ -40,7 +40,7 @@ def test_a_script_in_a_message_is_escaped_on_the_ticket_page(client, tech, subsc
 
 
 def test_the_list_filters(client, tech, admin_user, subscriber, make_client):
-    category = TicketCategory.objects.get(name="Instalación")
+    category, _ = TicketCategory.objects.get_or_create(name="Instalación")
     urgent = _open(tech, subscriber, subject="Antena caída", priority="urgente", assignee=tech)
     other = _open(admin_user, make_client(name="Bruno Díaz"), subject="Factura", category=category)
     closed = _open(tech, subscriber, subject="Viejo")

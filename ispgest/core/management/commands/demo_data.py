@@ -16,7 +16,17 @@ from django.core.management.base import BaseCommand
 
 from ispgest.core.country import get_profile
 
-ORDER = ["catalog", "clients", "contracts", "billing", "network", "crm", "messaging"]
+ORDER = [
+    "catalog",
+    "clients",
+    "contracts",
+    "billing",
+    "network",
+    "crm",
+    "messaging",
+    "tickets",
+    "ops",
+]
 
 
 @dataclass

@@ -126,9 +126,12 @@ def run(ctx):
             )
             vendedor = None
             if seller is not None:
-                vendedor = User.objects.create_user("bench-vendedor", password="x" * 12)
-                vendedor.seller = seller
-                vendedor.save()
+                # A seller has at most one user (the demo makes one per seller): use it.
+                vendedor = User.objects.filter(seller=seller).first()
+                if vendedor is None:
+                    vendedor = User.objects.create_user("bench-vendedor", password="x" * 12)
+                    vendedor.seller = seller
+                    vendedor.save()
                 vendedor.groups.add(Group.objects.get(name=SELLER))
                 vendedor = User.objects.get(pk=vendedor.pk)  # fresh permission cache
 

@@ -7,6 +7,7 @@ See the README's environment-variable table. Secrets may be given as NAME or as 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -229,6 +230,17 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
 NINJA_PAGINATION_CLASS = "ispgest.api.pagination.CursorPagination"
 ISPGEST_UPLOAD_MAX_BYTES = envint("ISPGEST_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+# Importar clientes: files are streamed from disk; these bound one import.
+ISPGEST_IMPORT_MAX_BYTES = envint("ISPGEST_IMPORT_MAX_BYTES", 200 * 1024 * 1024)
+ISPGEST_IMPORT_MAX_ROWS = envint("ISPGEST_IMPORT_MAX_ROWS", 1_000_000)
+# Webhooks (docs/webhooks.md). Hosts listed here may be loopback/private addresses.
+ISPGEST_WEBHOOK_ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("ISPGEST_WEBHOOK_ALLOWED_HOSTS", "").split(",") if h.strip()
+]
+ISPGEST_WEBHOOK_TIMEOUT = envint("ISPGEST_WEBHOOK_TIMEOUT", 10)
+ISPGEST_WEBHOOK_RETRY_BASE = envint("ISPGEST_WEBHOOK_RETRY_BASE", 60)
+ISPGEST_WEBHOOK_MAX_ATTEMPTS = envint("ISPGEST_WEBHOOK_MAX_ATTEMPTS", 12)
+ISPGEST_WEBHOOK_PAUSE_AFTER = timedelta(hours=envint("ISPGEST_WEBHOOK_PAUSE_AFTER_HOURS", 24))
 # Backups (manage.py backup, scheduled job ops.backup): folder and how many archives to keep.
 ISPGEST_BACKUP_DIR = Path(os.environ.get("ISPGEST_BACKUP_DIR", VAR_DIR / "backups"))
 ISPGEST_BACKUP_KEEP = envint("ISPGEST_BACKUP_KEEP", 7)

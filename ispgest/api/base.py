@@ -368,7 +368,7 @@ _ROUTERS = {
 }
 # Modules that add endpoints to another domain's router (the client list/search/export
 # endpoints live on the clients router but in their own module).
-_EXTENSIONS = ["client_search"]
+_EXTENSIONS = ["client_search", "client_import"]
 for _module in _EXTENSIONS:
     if find_spec(f"ispgest.api.{_module}"):
         import_module(f"ispgest.api.{_module}")

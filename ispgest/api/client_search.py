@@ -135,7 +135,7 @@ class MassUpdateOut(Schema):
 def _job_out(request, job: Job) -> dict:
     url = None
     if job.kind == "clients.export" and job.status == Job.Status.DONE:
-        url = request.build_absolute_uri(reverse("clients:export_download", args=[job.pk]))
+        url = request.build_absolute_uri(reverse("api:client_job_download", args=[job.pk]))
     return {
         "id": job.pk,
         "kind": job.kind,
@@ -245,3 +245,37 @@ def client_job(request, job_id: int):
     require_perms(request, "clients.view_client")
     job = get_object_or_404(Job, pk=job_id, kind__startswith="clients.", created_by=request.user)
     return _job_out(request, job)
+
+
+@router.get(
+    "/jobs/{int:job_id}/download",
+    response={200: None},
+    url_name="client_job_download",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "El archivo de la exportación (CSV o XLSX), como adjunto",
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
+            }
+        }
+    },
+)
+def client_job_download(request, job_id: int):
+    """The file of a finished export of the same user (the job's `download_url`)."""
+    from django.core.exceptions import PermissionDenied
+    from django.http import FileResponse, Http404
+    from django.utils import timezone
+
+    require_perms(request, "clients.view_client", "clients.export_client")
+    job = get_object_or_404(Job, pk=job_id, kind="clients.export", created_by=request.user)
+    if job.status != Job.Status.DONE or not job.result_file:
+        raise Http404
+    if job.expires_at is None or job.expires_at < timezone.now():
+        raise PermissionDenied("El enlace de descarga ha caducado; vuelva a exportar.")
+    response = FileResponse(
+        job.result_file.open("rb"), as_attachment=True, filename=job.result_name
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

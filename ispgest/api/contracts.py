@@ -116,8 +116,14 @@ class PlanPatch(Schema):
 
 
 def _plan_data(data: dict) -> dict:
+    """JSON nulls: no currency means the default; a null description is empty; a plan
+    always has a name."""
     if data.get("currency") is None:
         data.pop("currency", None)
+    if "description" in data and data["description"] is None:
+        data["description"] = ""
+    if "name" in data and data["name"] is None:
+        raise DomainError("Nombre: es obligatorio.", field="name")
     return data
 
 

@@ -556,3 +556,71 @@ class ClientTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.seller_key}/{self.zone_key}: {self.active}"
+
+
+class DataImport(TimeStampedModel):
+    """One upload of a table of clients or contracts ("Importar clientes"), through its steps:
+    uploaded -> checked (the dry run) -> importing -> done, or failed; an import whose clients
+    nobody touched since can be undone (they are deactivated, never deleted)."""
+
+    class Kind(models.TextChoices):
+        CLIENTS = "clients", _("Clientes")
+        CONTRACTS = "contracts", _("Contratos")
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("Subido")
+        CHECKING = "checking", _("Comprobando")
+        CHECKED = "checked", _("Comprobado")
+        IMPORTING = "importing", _("Importando")
+        DONE = "done", _("Importado")
+        FAILED = "failed", _("Fallido")
+        UNDONE = "undone", _("Deshecho")
+
+    class Mode(models.TextChoices):
+        ALL = "all", _("Todo o nada: si una fila tiene errores no se importa ninguna")
+        VALID = "valid", _("Solo las filas válidas: las filas con errores se omiten")
+
+    kind = models.CharField(_("Tipo"), max_length=10, choices=Kind.choices)
+    status = models.CharField(
+        _("Estado"), max_length=10, choices=Status.choices, default=Status.UPLOADED
+    )
+    mode = models.CharField(_("Modo"), max_length=5, choices=Mode.choices, blank=True)
+    file = models.FileField(_("Archivo"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("Nombre del archivo"), max_length=200)
+    file_format = models.CharField(_("Formato"), max_length=4)
+    encoding = models.CharField(_("Codificación"), max_length=12, blank=True)
+    delimiter = models.CharField(_("Separador"), max_length=1, blank=True)
+    headers = models.JSONField(_("Columnas"), default=list)
+    # {"<column index>": "<field key>"}; a column absent from the map is ignored.
+    mapping = models.JSONField(_("Correspondencia de columnas"), default=dict, blank=True)
+    row_count = models.PositiveIntegerField(_("Filas"), default=0)
+    valid_count = models.PositiveIntegerField(_("Filas válidas"), default=0)
+    error_count = models.PositiveIntegerField(_("Filas con errores"), default=0)
+    imported_count = models.PositiveIntegerField(_("Importados"), default=0)
+    # [[row, column, message], ...] (the first ERRORS_KEPT) and {field: [missing names]}.
+    errors = models.JSONField(_("Errores"), default=list, blank=True)
+    missing = models.JSONField(_("Valores de catálogo que faltan"), default=dict, blank=True)
+    checked_at = models.DateTimeField(_("Comprobado el"), null=True, blank=True)
+    imported_at = models.DateTimeField(_("Importado el"), null=True, blank=True)
+    undone_at = models.DateTimeField(_("Deshecho el"), null=True, blank=True)
+    job = models.ForeignKey(
+        "core.Job", verbose_name=_("Trabajo"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("Usuario"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+    )
+
+    ERRORS_KEPT = 5000
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("Importación")
+        verbose_name_plural = _("Importaciones")
+        permissions = [("import_client", "Puede importar clientes y contratos")]
+
+    def __str__(self) -> str:
+        return f"Importación #{self.pk} ({self.original_name})"

@@ -238,6 +238,11 @@ def start_mass_update(
     params_filters = _filters_param(filters)
     targets = resolve_targets(actor, params_filters, ids)
     changes = normalise_changes(changes)
+    bad = [k for k in (extra or {}) if not str(k).strip().isdigit()]
+    if bad:
+        raise ValidationError(
+            {"extra": [f"Campos extra: «{bad[0]}» no es el número de un campo extra."]}
+        )
     extra = {int(k): v for k, v in (extra or {}).items()}
     if not changes and not extra:
         raise ValidationError({"__all__": ["Elija al menos un campo para actualizar."]})
@@ -257,4 +262,68 @@ def start_mass_update(
             },
         )
         transaction.on_commit(lambda: mass_update_task.enqueue(job.pk))
+    return job
+
+
+# --- imports (clients/importing.py) ---------------------------------------------------------
+
+IMPORT_KIND = "clients.import"
+
+
+@task()
+def import_task(job_id: int) -> str:
+    """One step of a DataImport: the dry run ("check") or the import ("run")."""
+    from ispgest.clients import importing
+    from ispgest.clients.models import DataImport
+
+    job = _claim(job_id)
+    if job is None:
+        return "skipped"
+    imp = DataImport.objects.get(pk=job.params["import_id"])
+    step = job.params.get("step")
+
+    def progress(done: int) -> None:
+        Job.objects.filter(pk=job.pk).update(done=done)
+
+    try:
+        if step == "check":
+            imp = importing.import_check(actor=job.created_by, imp=imp, progress=progress)
+            message = f"Simulación terminada: {imp.valid_count} filas válidas, "
+            message += f"{imp.error_count} con errores."
+        else:
+            imp = importing.import_run(actor=job.created_by, imp=imp, progress=progress)
+            message = f"Importación terminada: {imp.imported_count} registros importados."
+    except ValidationError as exc:
+        text = " ".join(exc.messages)
+        importing.import_fail(imp.pk, text, step=step)
+        _fail(job_id, text)
+        return "invalid"
+    except Exception as exc:
+        logger.exception("import %s step %s failed", imp.pk, step)
+        text = f"No se importó nada: {type(exc).__name__}: {exc}"
+        importing.import_fail(imp.pk, text, step=step)
+        _fail(job_id, text)
+        return "failed"
+    Job.objects.filter(pk=job.pk).update(
+        status=Job.Status.DONE,
+        finished_at=timezone.now(),
+        done=imp.row_count,
+        total=imp.row_count,
+        message=message,
+    )
+    return "done"
+
+
+def start_import_job(*, actor, imp, step: str) -> Job:
+    with transaction.atomic():
+        job = Job.objects.create(
+            kind=IMPORT_KIND,
+            created_by=actor if getattr(actor, "pk", None) else None,
+            total=imp.row_count,
+            params={"import_id": imp.pk, "step": step},
+            message="Comprobando filas…" if step == "check" else "Importando…",
+        )
+        type(imp).objects.filter(pk=imp.pk).update(job=job)
+        imp.job = job
+        transaction.on_commit(lambda: import_task.enqueue(job.pk))
     return job

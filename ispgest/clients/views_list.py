@@ -84,6 +84,7 @@ def client_list(request):
         "paged": bool(request.GET.get("after") or request.GET.get("before")),
         "can_mass_update": request.user.has_perm("clients.mass_update_client"),
         "can_export": request.user.has_perm("clients.export_client"),
+        "can_import": request.user.has_perm("clients.import_client"),
         "row_actions": client_row_actions(request),
         "page_sizes": PAGE_SIZES,
     }

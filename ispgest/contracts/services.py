@@ -577,6 +577,10 @@ def _check_equipment(equipment: Equipment) -> None:
     equipment.description = (equipment.description or "").strip()
     if not equipment.product_id and not equipment.description:
         raise DomainError("Elija un producto o escriba una descripción.", field="description")
+    if equipment.contract_id and not Contract.objects.filter(pk=equipment.contract_id).exists():
+        raise DomainError(
+            f"Contrato: no existe el contrato {equipment.contract_id}.", field="contract"
+        )
     if equipment.contract_id and equipment.contract.client_id != equipment.client_id:
         raise DomainError("El contrato no pertenece a este cliente.", field="contract")
     _clean(equipment, exclude=["client"])

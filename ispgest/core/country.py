@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from types import ModuleType
 
 from django.conf import settings
@@ -24,7 +24,14 @@ from stdnum.exceptions import InvalidChecksum
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.mx import rfc as mx_rfc
 
-from ispgest.core.money import round_money
+
+def _quantize(number: Decimal, places: int) -> Decimal:
+    """Round to `places` decimals with enough precision for any size (1e30 has 33 digits
+    at 2 places, over the default context's 28)."""
+    with localcontext() as ctx:
+        if number.is_finite() and number:
+            ctx.prec = max(ctx.prec, number.adjusted() + places + 3)
+        return number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -106,7 +113,7 @@ class CountryProfile:
             return ""
         number = Decimal(str(value))
         if places is not None:
-            number = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+            number = _quantize(number, places)
             text = f"{abs(number):.{places}f}"
         else:
             text = f"{abs(number).normalize():f}"
@@ -117,7 +124,7 @@ class CountryProfile:
     def format_money(self, amount: Decimal | int | str | None) -> str:
         if amount is None or amount == "":
             return ""
-        value = round_money(amount)
+        value = _quantize(Decimal(amount), 2)  # core.money's rule, at any size
         sign = "-" if value < 0 else ""
         number = self.format_number(abs(value), 2)
         if self.symbol_after:

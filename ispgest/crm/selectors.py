@@ -211,6 +211,50 @@ def due_activities(user, *, day: date | None = None, horizon_days: int | None = 
     )
 
 
+#: At most this many next actions are listed per group ("Vencidas", "Para hoy", "Próximos
+#: días"); the group says how many more there are.
+DUE_LIMIT = 100
+
+
+@dataclass
+class DueGroup:
+    items: list
+    count: int
+
+    @property
+    def more(self) -> int:
+        return max(0, self.count - len(self.items))
+
+
+def due_activity_groups(
+    user, *, day: date | None = None, horizon_days: int = 14, limit: int = DUE_LIMIT
+) -> dict[str, DueGroup]:
+    """The user's pending next actions in three groups, each capped at `limit` rows with its
+    full count (index range scans of activity_due_idx, whatever the backlog)."""
+    day = day or timezone.localdate()
+    base = Activity.objects.filter(
+        user=user, next_action_on__isnull=False, next_action_done_at__isnull=True
+    )
+    ranges = {
+        "overdue": base.filter(next_action_on__lt=day),
+        "today": base.filter(next_action_on=day),
+        "upcoming": base.filter(
+            next_action_on__gt=day,
+            next_action_on__lte=day + timezone.timedelta(days=max(0, horizon_days)),
+        ),
+    }
+    out = {}
+    for key, qs in ranges.items():
+        items = list(
+            qs.select_related("client", "prospect", "opportunity").order_by(
+                "next_action_on", "occurred_at", "id"
+            )[:limit]
+        )
+        count = len(items) if len(items) < limit else qs.count()
+        out[key] = DueGroup(items=items, count=count)
+    return out
+
+
 # --- The pipeline board -----------------------------------------------------------------------
 
 

@@ -1641,7 +1641,7 @@ def activity_digest_send(*, day: date | None = None) -> int:
     """E-mail every active staff user with next actions due today or overdue the list of
     them, once per user and day (an ActivityDigest row claims the day: reruns and a second
     worker send nothing). Returns the number of e-mails queued."""
-    from ispgest.crm.selectors import due_activities
+    from ispgest.crm.selectors import due_activity_groups
     from ispgest.messaging.emails import send_email
 
     day = day or timezone.localdate()
@@ -1665,8 +1665,8 @@ def activity_digest_send(*, day: date | None = None) -> int:
                     claim = ActivityDigest.objects.create(user=user, day=day)
             except IntegrityError:
                 continue  # already sent today (or being sent by another worker)
-            items = list(due_activities(user, day=day, horizon_days=0))
-            if not items:
+            groups = due_activity_groups(user, day=day, horizon_days=0)
+            if not (groups["overdue"].count or groups["today"].count):
                 continue
             from ispgest.core.identity import isp_identity
 
@@ -1676,8 +1676,10 @@ def activity_digest_send(*, day: date | None = None) -> int:
                 context={
                     "user": user,
                     "day": day,
-                    "overdue": [a for a in items if a.next_action_on < day],
-                    "today": [a for a in items if a.next_action_on == day],
+                    "overdue": groups["overdue"].items,
+                    "overdue_more": groups["overdue"].more,
+                    "today": groups["today"].items,
+                    "today_more": groups["today"].more,
                     "isp": isp_identity(),
                     "site_url": settings.SITE_URL.rstrip("/"),
                 },

@@ -360,14 +360,14 @@ def activity_done(request, pk: int):
 @staff_required("crm.view_activity")
 def my_activities(request):
     today = timezone.localdate()
-    items = list(selectors.due_activities(request.user, day=today, horizon_days=30))
+    groups = selectors.due_activity_groups(request.user, day=today, horizon_days=30)
     return render(
         request,
         "crm/my_activities.html",
         {
-            "overdue": [a for a in items if a.next_action_on < today],
-            "today_items": [a for a in items if a.next_action_on == today],
-            "upcoming": [a for a in items if a.next_action_on > today],
+            "overdue": groups["overdue"],
+            "today_items": groups["today"],
+            "upcoming": groups["upcoming"],
             "today": today,
         },
     )

@@ -194,3 +194,26 @@ def test_a_seller_exports_only_its_clients_and_a_collector_cannot_export(make_us
 
     with pytest.raises(PermissionDenied):
         start_export(actor=make_user(COLLECTOR), filters={}, fmt="csv")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_api_token_that_may_read_the_job_downloads_its_file(
+    admin_user, make_user, smtp_server, client
+):
+    from ispgest.accounts.models import ApiToken
+
+    make("Por API")
+    _row, raw = ApiToken.issue(user=admin_user, name="export")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    response = client.post(
+        "/api/v1/clients/export", {"format": "csv"}, content_type="application/json", **auth
+    )
+    job_id = response.json()["id"]
+    body = client.get(f"/api/v1/clients/jobs/{job_id}", **auth).json()
+    assert body["status"] == "done" and body["download_url"].startswith("http")
+    download = client.get(body["download_url"], **auth)
+    assert download.status_code == 200, download.content[:200]
+    assert "Por API" in b"".join(download.streaming_content).decode("utf-8-sig")
+    _other, raw2 = ApiToken.issue(user=make_user("Facturación"), name="otro")
+    other = client.get(body["download_url"], HTTP_AUTHORIZATION=f"Bearer {raw2}")
+    assert other.status_code == 404  # someone else's export

@@ -298,3 +298,34 @@ def test_script_in_company_activity_and_history_texts_is_escaped(client, admin_u
         assert response.status_code == 200, url
         assert "<script>alert" not in html, url
         assert "&lt;script&gt;alert(" in html, url
+
+
+def test_mis_proximas_actuaciones_lists_at_most_a_page_per_group_and_counts_the_rest(
+    client, admin_user, settings
+):
+    from datetime import timedelta
+
+    from ispgest.crm import selectors
+    from ispgest.crm.models import Activity
+
+    owner = _client("Cliente con atrasos")
+    today = timezone.localdate()
+    Activity.objects.bulk_create(
+        Activity(
+            client=owner,
+            user=admin_user,
+            kind="call",
+            occurred_at=timezone.now(),
+            next_action=f"Llamar {i}",
+            next_action_on=today - timedelta(days=1 + i % 20),
+        )
+        for i in range(selectors.DUE_LIMIT + 7)
+    )
+    groups = selectors.due_activity_groups(admin_user, day=today)
+    assert len(groups["overdue"].items) == selectors.DUE_LIMIT
+    assert groups["overdue"].count == selectors.DUE_LIMIT + 7 and groups["overdue"].more == 7
+    assert groups["today"].count == 0
+    client.force_login(admin_user)
+    html = client.get(reverse("crm:my_activities")).content.decode()
+    assert html.count('class="due-row"') == selectors.DUE_LIMIT
+    assert "y 7 más" in html

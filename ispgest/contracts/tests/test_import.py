@@ -1,0 +1,41 @@
+"""Importar contratos: client by reference, plan by name, address, start date; the dry run
+runs each row through contract_create and rolls it back."""
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
+
+from ispgest.clients import importing
+from ispgest.contracts.models import Contract
+
+
+def test_it_checks_then_imports_contracts_with_their_history(subscriber, plans, admin_user):
+    subscriber.custom_id = "A-1"
+    subscriber.save(update_fields=["custom_id"])
+    content = (
+        "Cliente;Tarifa;Dirección;Fecha de alta\n"
+        "A-1;Fibra 30 Mbps;Calle 1;2026-01-15\n"
+        "NADIE;Fibra 30 Mbps;Calle 2;2026-01-15\n"
+        "A-1;Plan Inexistente;Calle 3;15/01/2026\n"
+        "A-1;Fibra 100 Mbps;;31/02/2026\n"
+    ).encode()
+    imp = importing.import_upload(
+        actor=admin_user, uploaded=SimpleUploadedFile("c.csv", content), kind="contracts"
+    )
+    assert imp.mapping == {"0": "client", "1": "plan", "2": "address", "3": "start_date"}
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        importing.import_start_check(actor=admin_user, imp=imp)
+    imp.refresh_from_db()
+    assert not Contract.objects.exists()  # the dry run rolled its rows back
+    errors = {(r, c) for r, c, _m in imp.errors}
+    assert errors == {(3, "Cliente"), (4, "Tarifa"), (5, "Fecha de alta")}
+    assert imp.missing == {"plan": ["Plan Inexistente"]}
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        importing.import_start_run(actor=admin_user, imp=imp, mode="valid")
+    imp.refresh_from_db()
+    contract = Contract.objects.get()
+    assert (contract.client, contract.address, str(contract.start_date)) == (
+        subscriber,
+        "Calle 1",
+        "2026-01-15",
+    )
+    assert subscriber.events.filter(action="contract.imported").count() == 1

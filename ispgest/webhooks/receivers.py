@@ -1,0 +1,81 @@
+"""The domain signals that become webhook events (connected in WebhooksConfig.ready)."""
+
+from __future__ import annotations
+
+from importlib.util import find_spec
+
+from ispgest.webhooks.models import EventType
+from ispgest.webhooks.services import emit
+
+
+def _client(event_type):
+    def receiver(sender, client, **kwargs):
+        extra = {"changes": kwargs["changes"]} if "changes" in kwargs else None
+        emit(event_type, client, extra)
+
+    return receiver
+
+
+def _contract_created(sender, contract, **kwargs):
+    emit(EventType.CONTRACT_CREATED, contract)
+
+
+def _contract_status(sender, contract, from_status="", to_status="", **kwargs):
+    emit(
+        EventType.CONTRACT_STATUS_CHANGED,
+        contract,
+        {"from_status": from_status, "to_status": to_status},
+    )
+
+
+def _documents_issued(sender, invoice_ids, **kwargs):
+    from ispgest.billing.models import Invoice
+
+    for invoice in Invoice.objects.filter(pk__in=invoice_ids).order_by("pk"):
+        emit(EventType.INVOICE_ISSUED, invoice)
+
+
+def _payment_registered(sender, payment, **kwargs):
+    emit(EventType.PAYMENT_REGISTERED, payment)
+
+
+def _payment_reversed(sender, payment, reversal=None, **kwargs):
+    emit(EventType.PAYMENT_REVERSED, payment, {"reversal_id": getattr(reversal, "pk", None)})
+
+
+def _ticket(event_type):
+    def receiver(sender, ticket, **kwargs):
+        extra = {"event": kwargs["event"]} if "event" in kwargs else None
+        emit(event_type, ticket, extra)
+
+    return receiver
+
+
+_KEEP: list = []  # the closures, so the weak references of the signals stay alive
+
+
+def connect() -> None:
+    from ispgest.billing import signals as billing
+    from ispgest.clients import signals as clients
+    from ispgest.contracts import signals as contracts
+
+    pairs = [
+        (clients.client_created, _client(EventType.CLIENT_CREATED)),
+        (clients.client_updated, _client(EventType.CLIENT_UPDATED)),
+        (clients.client_deactivated, _client(EventType.CLIENT_DEACTIVATED)),
+        (contracts.contract_created, _contract_created),
+        (contracts.contract_status_changed, _contract_status),
+        (billing.documents_issued, _documents_issued),
+        (billing.payment_registered, _payment_registered),
+        (billing.payment_reversed, _payment_reversed),
+    ]
+    if find_spec("ispgest.tickets.signals"):
+        from ispgest.tickets import signals as tickets
+
+        if hasattr(tickets, "ticket_created"):
+            pairs.append((tickets.ticket_created, _ticket(EventType.TICKET_CREATED)))
+        if hasattr(tickets, "ticket_updated"):
+            pairs.append((tickets.ticket_updated, _ticket(EventType.TICKET_UPDATED)))
+    for signal, receiver in pairs:
+        _KEEP.append(receiver)
+        signal.connect(receiver, dispatch_uid=f"webhooks:{id(signal)}:{receiver.__name__}")

@@ -1,0 +1,423 @@
+"""Webhooks: subscriptions, events from the domain signals, signed deliveries with retries.
+
+- `subscription_create/update` (administrators): only http(s) URLs, and never a loopback,
+  private, link-local or reserved address nor the product's own host, unless the host is in
+  `ISPGEST_WEBHOOK_ALLOWED_HOSTS` (the check runs again before every request, against what
+  the name resolves to then).
+- `emit(type, obj)` (called by the signal receivers in apps.py, inside the writing
+  transaction) stores the event and a Delivery per active subscription of that type; the
+  deliveries are enqueued on commit, so a rolled-back change sends nothing.
+- `attempt(delivery)` sends one POST: JSON body `{"id", "type", "timestamp", "object"}`,
+  header `X-Ispgest-Signature: t=<timestamp>,v1=<hex HMAC-SHA256 of "<timestamp>.<body>">`.
+  A 2xx delivers; anything else is logged and retried with exponential backoff
+  (`ISPGEST_WEBHOOK_RETRY_BASE` seconds × 2^(attempt-1), at most
+  `ISPGEST_WEBHOOK_MAX_ATTEMPTS` attempts). Deliveries of one subscription go in order per
+  object: one waits while an older one of the same object is not delivered.
+- A subscription whose deliveries fail for `ISPGEST_WEBHOOK_PAUSE_AFTER` (a day) is paused
+  and its owner e-mailed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import socket
+import time
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import httpx
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils import timezone
+
+from ispgest.core.audit import audit
+from ispgest.core.exceptions import DomainError
+from ispgest.webhooks.models import Attempt, Delivery, Event, EventType, Subscription
+
+SIGNATURE_HEADER = "X-Ispgest-Signature"
+EXCERPT = 1000
+_HIDDEN = ("password", "secret", "token", "hash")
+
+
+# --- URL safety ---------------------------------------------------------------------------
+
+
+def _allowed_hosts() -> set[str]:
+    return {h.lower() for h in settings.ISPGEST_WEBHOOK_ALLOWED_HOSTS}
+
+
+def _own_hosts() -> set[str]:
+    hosts = {urlsplit(settings.SITE_URL).hostname or ""}
+    hosts |= {h.lower().lstrip(".") for h in settings.ALLOWED_HOSTS if h not in ("*", "")}
+    return {h for h in hosts if h}
+
+
+def check_url(url: str) -> None:
+    """Refuse what would let a subscription reach internal services (Spanish, field url)."""
+    parts = urlsplit((url or "").strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise DomainError("URL: debe empezar por http:// o https:// y tener un host.", field="url")
+    host = parts.hostname.lower()
+    if host in _allowed_hosts():
+        return
+    if host in _own_hosts():
+        raise DomainError("URL: no puede apuntar a este mismo sistema.", field="url")
+    try:
+        infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        raise DomainError(f"URL: el host «{host}» no existe.", field="url") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if (
+            address.is_loopback
+            or address.is_private
+            or address.is_link_local
+            or address.is_reserved
+            or address.is_multicast
+            or address.is_unspecified
+        ):
+            raise DomainError(
+                f"URL: «{host}» es una dirección local o privada ({address}); solo se permite "
+                "si el administrador del sistema la autoriza (ISPGEST_WEBHOOK_ALLOWED_HOSTS).",
+                field="url",
+            )
+
+
+# --- Subscriptions ------------------------------------------------------------------------
+
+
+def _clean_events(events) -> list[str]:
+    chosen = [e for e in (events or []) if e]
+    valid = set(EventType.values) - {EventType.TEST}
+    unknown = [e for e in chosen if e not in valid]
+    if unknown:
+        raise DomainError(f"Eventos: «{unknown[0]}» no es un evento.", field="events")
+    if not chosen:
+        raise DomainError("Eventos: elija al menos uno.", field="events")
+    return sorted(set(chosen))
+
+
+@transaction.atomic
+def subscription_create(*, actor, name: str, url: str, events, active: bool = True):
+    name = (name or "").strip()
+    errors: dict[str, list] = {}
+    if not name:
+        errors["name"] = ["Nombre: es obligatorio."]
+    for fn, arg in ((check_url, url), (_clean_events, events)):
+        try:
+            fn(arg)
+        except ValidationError as exc:
+            for field, msgs in exc.message_dict.items():
+                errors.setdefault(field, []).extend(msgs)
+    if errors:
+        raise ValidationError(errors)
+    sub = Subscription.objects.create(
+        name=name[:120],
+        url=url.strip(),
+        events=_clean_events(events),
+        active=active,
+        owner=actor if getattr(actor, "pk", None) else None,
+    )
+    audit(actor=actor, action="webhook.created", obj=sub, summary=f"Webhook {sub} creado")
+    return sub
+
+
+@transaction.atomic
+def subscription_update(*, actor, subscription: Subscription, data: dict) -> Subscription:
+    sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    if "url" in data:
+        check_url(data["url"])
+        sub.url = data["url"].strip()
+    if "events" in data:
+        sub.events = _clean_events(data["events"])
+    if "name" in data:
+        if not (data["name"] or "").strip():
+            raise DomainError("Nombre: es obligatorio.", field="name")
+        sub.name = data["name"].strip()[:120]
+    if "active" in data:
+        sub.active = bool(data["active"])
+        if sub.active:
+            sub.paused_at = sub.failing_since = None
+    if data.get("new_secret"):
+        from ispgest.webhooks.models import new_secret
+
+        sub.secret = new_secret()
+    sub.save()
+    audit(actor=actor, action="webhook.updated", obj=sub, summary=f"Webhook {sub} modificado")
+    return sub
+
+
+# --- Events -------------------------------------------------------------------------------
+
+
+def serialise(obj: models.Model) -> dict:
+    """The object's stored fields (foreign keys as ids), secrets left out."""
+    out = {"object": obj._meta.label_lower}
+    for field in obj._meta.concrete_fields:
+        if any(word in field.name for word in _HIDDEN):
+            continue
+        out[field.attname] = getattr(obj, field.attname)
+    return json.loads(json.dumps(out, cls=DjangoJSONEncoder))
+
+
+def emit(event_type: str, obj: models.Model, extra: dict | None = None) -> Event | None:
+    """Store the event and queue its deliveries on commit (no-op without subscribers)."""
+    subs = [s for s in Subscription.objects.filter(active=True) if event_type in s.events]
+    if not subs:
+        return None
+    data = serialise(obj)
+    if extra:
+        data.update(json.loads(json.dumps(extra, cls=DjangoJSONEncoder)))
+    event = Event.objects.create(
+        type=event_type,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        data=data,
+    )
+    key = f"{event.object_type}:{event.object_id}"
+    deliveries = Delivery.objects.bulk_create(
+        [Delivery(subscription=s, event=event, object_key=key) for s in subs]
+    )
+    ids = [d.pk for d in deliveries]
+    transaction.on_commit(lambda: _enqueue(ids))
+    return event
+
+
+def _enqueue(ids: list[int], delay: float = 0) -> None:
+    from ispgest.webhooks.tasks import deliver_task
+
+    for pk in ids:
+        if delay:
+            try:
+                deliver_task.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(pk)
+                continue
+            except Exception:  # a backend without deferred runs: the scheduler's job retries
+                return
+        deliver_task.enqueue(pk)
+
+
+# --- Delivery -----------------------------------------------------------------------------
+
+
+def body_of(event: Event) -> bytes:
+    return json.dumps(
+        {
+            "id": str(event.id),
+            "type": event.type,
+            "timestamp": event.created_at.isoformat(),
+            "object": event.data,
+        },
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def _waiting_behind(delivery: Delivery) -> bool:
+    return (
+        Delivery.objects.filter(
+            subscription_id=delivery.subscription_id,
+            object_key=delivery.object_key,
+            id__lt=delivery.pk,
+        )
+        .exclude(status__in=[Delivery.Status.DELIVERED, Delivery.Status.FAILED])
+        .exists()
+    )
+
+
+def _post(sub: Subscription, delivery: Delivery) -> Attempt:
+    body = body_of(delivery.event)
+    stamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "ispgest-webhooks",
+        SIGNATURE_HEADER: sign(sub.secret, stamp, body),
+        "X-Ispgest-Event": delivery.event.type,
+        "X-Ispgest-Delivery": str(delivery.pk),
+    }
+    attempt = Attempt(delivery=delivery)
+    started = time.monotonic()
+    try:
+        check_url(sub.url)
+        response = httpx.post(
+            sub.url,
+            content=body,
+            headers=headers,
+            timeout=settings.ISPGEST_WEBHOOK_TIMEOUT,
+            follow_redirects=False,
+        )
+        attempt.status_code = response.status_code
+        attempt.response_excerpt = response.text[:EXCERPT]
+    except ValidationError as exc:
+        attempt.error = " ".join(exc.messages)
+    except httpx.TimeoutException:
+        attempt.error = (
+            f"Tiempo de espera agotado ({settings.ISPGEST_WEBHOOK_TIMEOUT} s sin respuesta)."
+        )
+    except httpx.HTTPError as exc:
+        attempt.error = f"No se pudo conectar: {type(exc).__name__}: {exc}"[:EXCERPT]
+    attempt.duration_ms = int((time.monotonic() - started) * 1000)
+    attempt.save()
+    return attempt
+
+
+def backoff(attempts: int) -> float:
+    return settings.ISPGEST_WEBHOOK_RETRY_BASE * 2 ** max(attempts - 1, 0)
+
+
+def attempt(delivery_id: int) -> str:
+    """One attempt of one delivery (the task's body). Returns what happened."""
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update(skip_locked=True)
+            .select_related("event", "subscription")
+            .filter(pk=delivery_id)
+            .first()
+        )
+        if delivery is None or delivery.status in (
+            Delivery.Status.DELIVERED,
+            Delivery.Status.FAILED,
+        ):
+            return "skipped"
+        sub = delivery.subscription
+        if not sub.active and delivery.event.type != EventType.TEST:
+            return "paused"
+        if delivery.next_attempt_at and delivery.next_attempt_at > timezone.now():
+            return "not_due"
+        if _waiting_behind(delivery):
+            return "waiting"
+        log = _post(sub, delivery)
+        delivery.attempts += 1
+        now = timezone.now()
+        if log.ok:
+            delivery.status = Delivery.Status.DELIVERED
+            delivery.delivered_at = now
+            delivery.next_attempt_at = None
+            Subscription.objects.filter(pk=sub.pk).update(failing_since=None)
+        elif delivery.attempts >= settings.ISPGEST_WEBHOOK_MAX_ATTEMPTS:
+            delivery.status = Delivery.Status.FAILED
+        else:
+            delivery.status = Delivery.Status.RETRYING
+            delivery.next_attempt_at = now + timedelta(seconds=backoff(delivery.attempts))
+        delivery.save()
+        if not log.ok:
+            _note_failure(sub, now)
+    if delivery.status == Delivery.Status.DELIVERED:
+        _release_next(delivery)
+        return "delivered"
+    if delivery.status == Delivery.Status.RETRYING:
+        _enqueue([delivery.pk], delay=backoff(delivery.attempts))
+    return delivery.status
+
+
+def _release_next(delivery: Delivery) -> None:
+    nxt = (
+        Delivery.objects.filter(
+            subscription_id=delivery.subscription_id,
+            object_key=delivery.object_key,
+            id__gt=delivery.pk,
+            status=Delivery.Status.PENDING,
+        )
+        .order_by("id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if nxt:
+        _enqueue([nxt])
+
+
+def _note_failure(sub: Subscription, now) -> None:
+    locked = Subscription.objects.select_for_update().get(pk=sub.pk)
+    if locked.failing_since is None:
+        locked.failing_since = now
+        locked.save(update_fields=["failing_since"])
+        return
+    if locked.active and now - locked.failing_since >= settings.ISPGEST_WEBHOOK_PAUSE_AFTER:
+        locked.active = False
+        locked.paused_at = now
+        locked.save(update_fields=["active", "paused_at"])
+        audit(
+            actor=None,
+            action="webhook.paused",
+            obj=locked,
+            summary=f"Webhook {locked} pausado: falla desde {locked.failing_since:%Y-%m-%d %H:%M}",
+        )
+        _mail_paused(locked)
+
+
+def _mail_paused(sub: Subscription) -> None:
+    from django.urls import reverse
+
+    from ispgest.messaging.emails import send_email
+
+    owner = sub.owner
+    if owner is None or not owner.email:
+        return
+    link = settings.SITE_URL.rstrip("/") + reverse("webhooks:detail", args=[sub.pk])
+    send_email(
+        template="webhook_paused",
+        to=[owner.email],
+        context={"user": owner, "subscription": sub, "link": link},
+        related=sub,
+    )
+
+
+def retry_due() -> int:
+    """Enqueue every delivery whose retry is due (the scheduler's job; also the fallback of
+    task backends that cannot defer a run)."""
+    due = list(
+        Delivery.objects.filter(
+            status__in=[Delivery.Status.PENDING, Delivery.Status.RETRYING],
+            subscription__active=True,
+        )
+        .filter(
+            models.Q(next_attempt_at__isnull=True) | models.Q(next_attempt_at__lte=timezone.now())
+        )
+        .order_by("id")
+        .values_list("pk", flat=True)[:1000]
+    )
+    _enqueue(due)
+    return len(due)
+
+
+@transaction.atomic
+def send_test(*, actor, subscription: Subscription) -> Delivery:
+    """ "Enviar prueba": a webhook.test event to this subscription only."""
+    event = Event.objects.create(
+        type=EventType.TEST,
+        object_type="webhooks.subscription",
+        object_id=str(subscription.pk),
+        data={"object": "webhooks.subscription", "id": subscription.pk, "test": True},
+    )
+    delivery = Delivery.objects.create(
+        subscription=subscription, event=event, object_key=f"test:{event.id}"
+    )
+    transaction.on_commit(lambda: _enqueue([delivery.pk]))
+    return delivery
+
+
+@transaction.atomic
+def redeliver(*, actor, delivery: Delivery) -> Delivery:
+    """Send an event again to the same subscription (a new delivery with its own log)."""
+    again = Delivery.objects.create(
+        subscription=delivery.subscription,
+        event=delivery.event,
+        object_key=delivery.object_key,
+    )
+    audit(
+        actor=actor,
+        action="webhook.redelivered",
+        obj=delivery.subscription,
+        summary=f"Reenvío del evento {delivery.event_id}",
+    )
+    transaction.on_commit(lambda: _enqueue([again.pk]))
+    return again

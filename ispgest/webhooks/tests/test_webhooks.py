@@ -1,0 +1,239 @@
+"""Webhooks against a real HTTP receiver on loopback: signature, retries, timeouts, order,
+URL safety, pause after a day of failures, pages."""
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.test import TestCase
+from django.urls import reverse
+from django.utils import timezone
+
+from ispgest.accounts.roles import BILLING
+from ispgest.webhooks import services
+from ispgest.webhooks.models import Attempt, Delivery, Subscription
+
+pytestmark = pytest.mark.django_db
+
+
+class Receiver:
+    """A loopback HTTP server that records requests and answers from a script."""
+
+    def __init__(self, answers=(), hang: float = 0):
+        self.requests: list[dict] = []
+        self.answers = list(answers)
+        self.hang = hang
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                outer.requests.append({"headers": dict(self.headers), "body": body})
+                if outer.hang:
+                    time.sleep(outer.hang)
+                code = outer.answers.pop(0) if outer.answers else 200
+                self.send_response(code)
+                self.end_headers()
+                self.wfile.write(b"ok" if code == 200 else b"boom")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver(settings):
+    settings.ISPGEST_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.ISPGEST_WEBHOOK_RETRY_BASE = 0
+    made = []
+
+    def _make(**kw):
+        r = Receiver(**kw)
+        made.append(r)
+        return r
+
+    yield _make
+    for r in made:
+        r.close()
+
+
+def verify(secret: str, headers: dict, body: bytes) -> bool:
+    """What docs/webhooks.md tells a receiver to do."""
+    parts = dict(p.split("=", 1) for p in headers["X-Ispgest-Signature"].split(","))
+    expected = hmac.new(
+        secret.encode(), parts["t"].encode() + b"." + body, hashlib.sha256
+    ).hexdigest()
+    return hmac.compare_digest(expected, parts["v1"])
+
+
+def test_a_receiver_verifies_the_signature_of_an_invoice_issued_event(receiver, admin_user):
+    from ispgest.billing import services as billing
+    from ispgest.billing.services import LineInput
+    from ispgest.billing.tests.factories import make_client, setup_billing
+
+    r = receiver()
+    sub = services.subscription_create(
+        actor=admin_user, name="Contable", url=r.url, events=["invoice.issued"]
+    )
+    client = make_client(setup_billing())
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        invoice = billing.document_create(
+            actor=admin_user, client=client, lines=[LineInput("Alta", "1", "100")], notify=False
+        )
+    assert len(r.requests) == 1
+    req = r.requests[0]
+    assert verify(sub.secret, req["headers"], req["body"])
+    assert not verify("otro-secreto", req["headers"], req["body"])
+    body = json.loads(req["body"])
+    assert body["type"] == "invoice.issued" and set(body) == {"id", "type", "timestamp", "object"}
+    assert body["object"]["id"] == invoice.pk and body["object"]["total"] == "100.00"
+    delivery = Delivery.objects.get()
+    assert delivery.status == "delivered" and delivery.log.get().status_code == 200
+
+
+def test_500_five_times_then_200_is_delivered_once_with_six_attempts_logged(receiver, admin_user):
+    r = receiver(answers=[500] * 5)
+    sub = services.subscription_create(
+        actor=admin_user, name="Cobros", url=r.url, events=["client.created"]
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.send_test(actor=admin_user, subscription=sub)
+    delivery = Delivery.objects.get()
+    for _ in range(10):  # the scheduler's job, when the backend cannot defer the retry
+        if delivery.status == "delivered":
+            break
+        services.retry_due()
+        delivery.refresh_from_db()
+    assert delivery.status == "delivered" and delivery.attempts == 6
+    codes = list(Attempt.objects.order_by("id").values_list("status_code", flat=True))
+    assert codes == [500, 500, 500, 500, 500, 200]
+    assert len(r.requests) == 6
+    assert Attempt.objects.filter(status_code=500).first().response_excerpt == "boom"
+
+
+def test_a_hanging_receiver_times_out_and_is_retried_later(receiver, admin_user, settings):
+    settings.ISPGEST_WEBHOOK_TIMEOUT = 1
+    settings.ISPGEST_WEBHOOK_RETRY_BASE = 3600
+    r = receiver(hang=3)
+    sub = services.subscription_create(
+        actor=admin_user, name="Lento", url=r.url, events=["client.created"]
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.send_test(actor=admin_user, subscription=sub)
+    delivery = Delivery.objects.get()
+    log = delivery.log.get()
+    assert log.status_code is None and "Tiempo de espera agotado" in log.error
+    assert 900 <= log.duration_ms < 2900
+    assert delivery.status == "retrying" and delivery.next_attempt_at > timezone.now()
+
+
+def test_deliveries_of_one_object_go_in_order(receiver, admin_user, settings):
+    from ispgest.clients.services import client_create, client_update
+
+    settings.ISPGEST_WEBHOOK_RETRY_BASE = 3600
+
+    r = receiver(answers=[500])
+    services.subscription_create(
+        actor=admin_user,
+        name="Orden",
+        url=r.url,
+        events=["client.created", "client.updated"],
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client = client_create(actor=admin_user, data={"name": "Orden SA"})
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client_update(actor=admin_user, client=client, data={"phone": "123"})
+    first, second = Delivery.objects.order_by("id")
+    assert first.status == "retrying" and second.status == "pending"
+    assert len(r.requests) == 1  # the update waits behind the failed creation
+    Delivery.objects.filter(pk=first.pk).update(next_attempt_at=timezone.now())
+    services.retry_due()
+    types = [json.loads(q["body"])["type"] for q in r.requests]
+    assert types == ["client.created", "client.created", "client.updated"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://example.com/x",
+        "http://127.0.0.1:9/x",
+        "http://10.1.2.3/x",
+        "http://192.168.0.10/x",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/x",
+        "http://localhost/x",
+    ],
+)
+def test_it_refuses_non_http_loopback_and_private_urls(admin_user, url, settings):
+    settings.ISPGEST_WEBHOOK_ALLOWED_HOSTS = []
+    with pytest.raises(Exception, match="URL"):
+        services.subscription_create(actor=admin_user, name="x", url=url, events=["client.created"])
+    assert not Subscription.objects.exists()
+
+
+def test_it_refuses_the_product_itself(admin_user, settings):
+    settings.SITE_URL = "https://isp.example.com"
+    with pytest.raises(Exception, match="este mismo sistema"):
+        services.subscription_create(
+            actor=admin_user, name="x", url="https://isp.example.com/api", events=["client.created"]
+        )
+
+
+def test_a_subscription_failing_for_a_day_is_paused_and_its_owner_mailed(
+    receiver, admin_user, smtp_server, settings
+):
+    settings.ISPGEST_WEBHOOK_RETRY_BASE = 3600
+    r = receiver(answers=[500, 500])
+    sub = services.subscription_create(
+        actor=admin_user, name="Caído", url=r.url, events=["client.created"]
+    )
+    Subscription.objects.filter(pk=sub.pk).update(failing_since=timezone.now() - timedelta(days=1))
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.send_test(actor=admin_user, subscription=sub)
+    sub.refresh_from_db()
+    assert not sub.active and sub.paused_at is not None
+    from ispgest.messaging.models import EmailMessage
+
+    mail = EmailMessage.objects.get(template="webhook_paused")
+    assert mail.to == [admin_user.email]
+
+
+def test_the_pages_create_test_and_redeliver(receiver, admin_client):
+    r = receiver()
+    response = admin_client.post(
+        reverse("webhooks:create"),
+        {"name": "Pag", "url": r.url, "events": ["client.created"], "active": "on"},
+    )
+    sub = Subscription.objects.get()
+    assert response.url == reverse("webhooks:detail", args=[sub.pk])
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        admin_client.post(reverse("webhooks:test", args=[sub.pk]))
+    delivery = Delivery.objects.get()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        admin_client.post(reverse("webhooks:redeliver", args=[delivery.pk]))
+    assert len(r.requests) == 2
+    page = admin_client.get(reverse("webhooks:detail", args=[sub.pk])).content.decode()
+    assert "webhook.test" in page and "200" in page
+    bad = admin_client.post(
+        reverse("webhooks:create"),
+        {"name": "Mal", "url": "http://10.0.0.1/", "events": ["client.created"]},
+    )
+    assert "dirección local o privada" in bad.content.decode()
+
+
+def test_a_role_without_webhook_permissions_gets_403(client, make_user):
+    client.force_login(make_user(BILLING))
+    assert client.get(reverse("webhooks:list")).status_code == 403

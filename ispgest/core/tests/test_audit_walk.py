@@ -19,6 +19,7 @@ READ_ONLY = {
     "ispgest.clients.services.client_message_send": "sends an e-mail, logged by messaging",
     "ispgest.network.services.router_probe": "reads the router; keeps the version it reports",
     "ispgest.network.services.pppoe_retry": "asks for the next sync now; the data is unchanged",
+    "ispgest.webhooks.services.send_test": "a test delivery; its event and delivery rows log it",
 }
 
 

@@ -7,7 +7,7 @@ PORT ?= 8000
 # XStatic-Bootstrap's sdist still imports pkg_resources at build time.
 PIP_INSTALL := $(PIP) install --quiet --disable-pip-version-check --build-constraint build-constraints.txt -c constraints.txt
 
-.PHONY: run test bench lint format install install-dev migrate clean messages
+.PHONY: run test fuzz bench lint format install install-dev migrate clean messages
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ run: install
 
 test: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# schemathesis over the whole /api/v1 (tests/fuzz); ISPGEST_FUZZ_EXAMPLES per operation.
+fuzz: install-dev
+	ISPGEST_FUZZ=1 $(PY) -m pytest tests/fuzz -q $(PYTEST_ARGS)
 
 bench: install-dev
 	$(PY) -m bench $(BENCH_ARGS)

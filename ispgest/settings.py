@@ -272,6 +272,12 @@ DEFAULT_FROM_EMAIL = os.environ.get("ISPGEST_FROM_EMAIL", "ispgest <no-reply@isp
 # Exports at most this size travel attached; larger ones as an expiring link.
 ISPGEST_EXPORT_ATTACH_MAX_BYTES = envint("ISPGEST_EXPORT_ATTACH_MAX_BYTES", 5 * 1024 * 1024)
 ISPGEST_EMAIL_MAX_ATTEMPTS = envint("ISPGEST_EMAIL_MAX_ATTEMPTS", 5)
+# "Enviar Email": all attachments of one message together at most this size.
+ISPGEST_MAIL_MAX_ATTACHMENTS_BYTES = envint("ISPGEST_MAIL_MAX_ATTACHMENTS_BYTES", 20 * 1024 * 1024)
+# Received mail (IMAP): a bigger message is refused (recorded, left on the server).
+ISPGEST_MAIL_MAX_INBOUND_BYTES = envint("ISPGEST_MAIL_MAX_INBOUND_BYTES", 25 * 1024 * 1024)
+# Seconds an IMAP connection may wait for the server.
+ISPGEST_IMAP_TIMEOUT = envint("ISPGEST_IMAP_TIMEOUT", 30)
 
 # VERI*FACTU (ispgest.fiscal.verifactu): the invoicing system's identification that every
 # record carries (SistemaInformatico), and where records are sent. The producer's NIF must be

@@ -6,7 +6,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -21,17 +20,6 @@ from ispgest.contracts.models import (
     RenewablePackage,
 )
 from ispgest.core.forms import DateInput, StyledFormMixin
-
-
-def apply_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Show a service's ValidationError on the form, on the field it names when present."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            for message in (m for e in errors for m in e.messages):
-                form.add_error(field if field in form.fields else None, message)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
 
 
 class PlanForm(StyledFormMixin, forms.ModelForm):

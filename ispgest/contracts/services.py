@@ -1118,6 +1118,7 @@ def signed_document_upload(
             ),
             obj=document,
         )
+        signals.signed_document_uploaded.send(sender=SignedDocument, document=document, actor=actor)
     except Exception:
         uploads.discard(name)
         raise

@@ -34,6 +34,17 @@ def _is_permanent(exc: Exception) -> bool:
     return False
 
 
+def _headers(message: EmailMessage) -> dict:
+    headers = {}
+    if message.message_id:
+        headers["Message-ID"] = message.message_id
+    if message.in_reply_to:
+        headers["In-Reply-To"] = message.in_reply_to
+    if message.references:
+        headers["References"] = message.references
+    return headers
+
+
 def _logo_part() -> MIMEImage | None:
     """The ISP's logo as an inline image the layout shows by its Content-ID."""
     identity = isp_identity()
@@ -60,6 +71,7 @@ def _build(message: EmailMessage) -> EmailMultiAlternatives:
         from_email=message.from_email,
         to=message.to,
         cc=message.cc,
+        headers=_headers(message),
     )
     if message.body_html:
         mail.attach_alternative(message.body_html, "text/html")
@@ -132,3 +144,35 @@ def enqueue_due_retries(now=None) -> int:
 def email_retry_due() -> int:
     """Periodic task twin of `manage.py email_retry_due`."""
     return enqueue_due_retries()
+
+
+@task()
+def mailboxes_poll() -> dict:
+    """Periodic poll of every active IMAP mailbox (messaging/jobs.py). A mailbox whose server
+    fails keeps its error on its page and is tried again on the next run."""
+    from ispgest.messaging.inbound import poll_all
+
+    results = poll_all()
+    failed = [f"{r.mailbox}: {r.error}" for r in results if r.error]
+    summary = {
+        "mailboxes": len(results),
+        "stored": sum(r.stored for r in results),
+        "refused": sum(r.refused for r in results),
+        "failed": len(failed),
+    }
+    if failed and len(failed) == len(results):
+        raise RuntimeError("; ".join(failed))  # the scheduler shows the run as failed
+    return summary
+
+
+@task()
+def mailbox_poll_now(mailbox_id: int) -> str:
+    """ "Consultar ahora" from the mailbox's page."""
+    from ispgest.messaging.inbound import mailbox_poll
+    from ispgest.messaging.models import Mailbox
+
+    mailbox = Mailbox.objects.filter(pk=mailbox_id).first()
+    if mailbox is None:
+        return "missing"
+    result = mailbox_poll(mailbox)
+    return result.error or f"stored={result.stored}"

@@ -20,7 +20,6 @@ from ispgest.contracts.models import (
     RenewablePackage,
 )
 from ispgest.core.forms import DateInput, StyledFormMixin
-from ispgest.network.models import Router
 
 
 class PlanForm(StyledFormMixin, forms.ModelForm):
@@ -82,7 +81,9 @@ class ContractForm(StyledFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["city"].queryset = City.objects.filter(active=True)
         self.fields["zone"].queryset = Zone.objects.filter(active=True)
-        self.fields["router"].queryset = Router.objects.filter(active=True)
+        # network sits above contracts in the layers: the router model comes from the field.
+        router = self.fields["router"].queryset.model
+        self.fields["router"].queryset = router.objects.filter(active=True)
         self.fields["payment_method"].queryset = PaymentMethod.objects.filter(active=True)
         for name in ("latitude", "longitude"):
             self.fields[name].widget.attrs["step"] = "0.000001"

@@ -107,6 +107,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "ispgest.core.middleware.ControlCharactersMiddleware",
+    "ispgest.core.middleware.SecurityHeadersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -187,6 +188,19 @@ SESSION_ENGINE = os.environ.get("ISPGEST_SESSION_ENGINE", "django.contrib.sessio
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = envbool("ISPGEST_SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Behind HTTPS (ISPGEST_SECURE_COOKIES on): browsers keep to HTTPS for a year.
+SECURE_HSTS_SECONDS = 31536000 if SESSION_COOKIE_SECURE else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SESSION_COOKIE_SECURE
+# Scripts and styles come from the app itself (no CDN, no inline scripts); inline style
+# attributes stay allowed for the few widths and the styles htmx adds to its indicators.
+ISPGEST_CONTENT_SECURITY_POLICY = os.environ.get(
+    "ISPGEST_CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
+# The API docs page and the OpenAPI spec need a signed-in user or an API token unless on.
+ISPGEST_PUBLIC_API_DOCS = envbool("ISPGEST_PUBLIC_API_DOCS")
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
@@ -258,6 +272,12 @@ DEFAULT_FROM_EMAIL = os.environ.get("ISPGEST_FROM_EMAIL", "ispgest <no-reply@isp
 # Exports at most this size travel attached; larger ones as an expiring link.
 ISPGEST_EXPORT_ATTACH_MAX_BYTES = envint("ISPGEST_EXPORT_ATTACH_MAX_BYTES", 5 * 1024 * 1024)
 ISPGEST_EMAIL_MAX_ATTEMPTS = envint("ISPGEST_EMAIL_MAX_ATTEMPTS", 5)
+# "Enviar Email": all attachments of one message together at most this size.
+ISPGEST_MAIL_MAX_ATTACHMENTS_BYTES = envint("ISPGEST_MAIL_MAX_ATTACHMENTS_BYTES", 20 * 1024 * 1024)
+# Received mail (IMAP): a bigger message is refused (recorded, left on the server).
+ISPGEST_MAIL_MAX_INBOUND_BYTES = envint("ISPGEST_MAIL_MAX_INBOUND_BYTES", 25 * 1024 * 1024)
+# Seconds an IMAP connection may wait for the server.
+ISPGEST_IMAP_TIMEOUT = envint("ISPGEST_IMAP_TIMEOUT", 30)
 
 # VERI*FACTU (ispgest.fiscal.verifactu): the invoicing system's identification that every
 # record carries (SistemaInformatico), and where records are sent. The producer's NIF must be

@@ -2,6 +2,29 @@ from django.db import transaction
 from django.utils import timezone
 
 from ispgest.accounts.models import ApiToken, User
+from ispgest.core.audit import audit
+
+
+def _role_of(user: User) -> str:
+    from ispgest.accounts.roles import ROLES
+
+    return next((g.name for g in user.groups.all() if g.name in ROLES), "")
+
+
+def _user_facts(user: User) -> dict[str, str]:
+    return {
+        "Nombre": user.first_name,
+        "Apellido": user.last_name,
+        "E-mail": user.email,
+        "Rol": _role_of(user),
+        "Vendedor": str(user.seller) if user.seller_id else "",
+        "Recaudador": str(user.collector) if user.collector_id else "",
+        "Activo": "Sí" if user.is_active else "No",
+    }
+
+
+def _facts_changes(before: dict[str, str], after: dict[str, str]) -> dict[str, list[str]]:
+    return {k: [before.get(k, ""), v] for k, v in after.items() if before.get(k, "") != v}
 
 
 @transaction.atomic
@@ -13,7 +36,6 @@ def api_token_create(
     from django.core.exceptions import ValidationError
 
     from ispgest.accounts.models import SCOPE_ALL, scope_choices
-    from ispgest.core.audit import audit
     from ispgest.core.text import CONTROL_MESSAGE, has_control_chars
 
     known = {key for key, _label in scope_choices()}
@@ -45,6 +67,12 @@ def api_token_revoke(*, actor: User, token: ApiToken) -> None:
         raise PermissionDenied
     if token.revoked_at is None:
         token.revoke()
+        audit(
+            actor=actor,
+            action="api_token.revoked",
+            obj=token,
+            summary=f"Token de API «{token.name}» de {token.user} revocado",
+        )
 
 
 @transaction.atomic
@@ -120,6 +148,13 @@ def staff_user_create(
     user.full_clean(exclude=["password"])
     user.save()
     _set_role(user, role)
+    audit(
+        actor=actor,
+        action="user.created",
+        obj=user,
+        summary=f"Usuario «{user.username}» creado con el rol {role}",
+        changes=_facts_changes({}, _user_facts(user)),
+    )
     return user
 
 
@@ -143,11 +178,21 @@ def staff_user_update(
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.pk == actor.pk and role != ADMIN:
         raise ValidationError({"role": "No puede quitarse a sí mismo el rol Administrador."})
+    before = _user_facts(user)
     user.first_name, user.last_name, user.email = first_name.strip(), last_name.strip(), email
     user.seller, user.collector = seller, collector
     user.full_clean(exclude=["password"])
     user.save(update_fields=["first_name", "last_name", "email", "seller", "collector"])
     _set_role(user, role)
+    changes = _facts_changes(before, _user_facts(user))
+    if changes:
+        audit(
+            actor=actor,
+            action="user.role_changed" if "Rol" in changes else "user.updated",
+            obj=user,
+            summary=f"Usuario «{user.username}» modificado",
+            changes=changes,
+        )
     return user
 
 
@@ -166,4 +211,11 @@ def staff_user_set_active(*, actor: User, user: User, active: bool) -> User:
             ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
                 revoked_at=timezone.now()
             )
+        audit(
+            actor=actor,
+            action="user.activated" if active else "user.deactivated",
+            obj=user,
+            summary=f"Usuario «{user.username}» {'reactivado' if active else 'desactivado'}",
+            changes={"Activo": ["No", "Sí"] if active else ["Sí", "No"]},
+        )
     return user

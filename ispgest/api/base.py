@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import json
 import logging
+from functools import wraps
 from importlib import import_module
 from importlib.util import find_spec
 
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import (
     PermissionDenied,
     RequestDataTooBig,
@@ -28,7 +30,7 @@ from django.core.exceptions import (
     ValidationError,
 )
 from django.db import DatabaseError, IntegrityError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -195,6 +197,32 @@ class Api(NinjaAPI):
         return spec
 
 
+def docs_access(view):
+    """The docs page and the spec: a signed-in user or a valid API token, unless
+    ISPGEST_PUBLIC_API_DOCS makes them public. The page sends a person to the login page;
+    the spec answers 401 in the API's error shape."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        from django.conf import settings
+
+        if getattr(settings, "ISPGEST_PUBLIC_API_DOCS", False) or request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        try:
+            user = BearerToken()(request)
+        except PermissionDenied:
+            user = None
+        if user:
+            return view(request, *args, **kwargs)
+        if request.path.endswith("/docs"):
+            return redirect_to_login(request.get_full_path())
+        return JsonResponse(
+            error_body(401, str(_("Inicie sesión o envíe un token de API."))), status=401
+        )
+
+    return wrapper
+
+
 api = Api(
     title="ispgest API",
     version="1",
@@ -207,6 +235,7 @@ api = Api(
     auth=BearerToken(),
     urls_namespace="api",
     docs_url="/docs",
+    docs_decorator=docs_access,
     parser=ApiParser(),
 )
 

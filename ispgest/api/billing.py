@@ -101,6 +101,9 @@ class PaymentIn(Schema):
     invoice_ids: list[int] = Field(description="Documentos a pagar, los más antiguos primero")
     date: dt.date | None = None
     reference: str = ""
+    excess_to_wallet: bool = Field(
+        False, description="Depositar en el monedero lo que supere lo adeudado"
+    )
 
 
 class AllocationOut(Schema):
@@ -317,6 +320,7 @@ def payment_create(request, payload: PaymentIn):
         invoices=invoices,
         payment_date=payload.date,
         reference=payload.reference,
+        excess_to_wallet=payload.excess_to_wallet,
     )
     return Status(
         201,

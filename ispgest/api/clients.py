@@ -18,7 +18,7 @@ from ispgest.clients import services
 from ispgest.clients.models import Client, ClientEvent, Contact, GatewayAccount
 from ispgest.clients.scoping import visible_clients
 from ispgest.clients.selectors import RELATED
-from ispgest.core.country import format_tax_id
+from ispgest.core.country import format_tax_id, iban_for
 
 router = Router(tags=["clientes"])
 
@@ -222,12 +222,17 @@ class MandateIn(Schema):
 class MandateOut(Schema):
     id: int
     account_holder: str
-    iban: str
+    iban: str = Field(description="IBAN completo para quien gestiona mandatos; si no, enmascarado")
     bic: str
     bank_name: str
     mandate_reference: str
     signed_on: date
     active: bool
+
+    @staticmethod
+    def resolve_iban(obj, context) -> str:
+        request = (context or {}).get("request")
+        return iban_for(getattr(request, "user", None), obj.iban)
 
 
 class GatewayAccountOut(Schema):

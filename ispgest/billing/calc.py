@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from ispgest.clients.models import fold
+from ispgest.core.money import CENT, HUNDRED, ZERO, round_money
 
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
-HUNDRED = Decimal("100")
+__all__ = ["CENT", "HUNDRED", "ZERO", "cents"]
 
-
-def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+cents = round_money
 
 
 @dataclass(frozen=True)
@@ -103,7 +100,11 @@ class DocumentDraft:
 
 
 def is_exempt(tax_condition_name: str) -> bool:
-    """Tax conditions whose clients are invoiced without tax (Exento, No responsable...)."""
+    """Whether a tax condition's *name* reads as exempt (Exento, No responsable...).
+
+    Invoicing decides by `TaxCondition.tax_exempt`; this reading of the name only serves
+    records that keep the condition's name alone (a document's snapshot) and the migration
+    that set the flag on existing rows."""
     folded = fold(tax_condition_name)
     return "exento" in folded or "no responsable" in folded or "sin obligaciones" in folded
 

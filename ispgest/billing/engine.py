@@ -36,7 +36,6 @@ from ispgest.billing.calc import (
     LineDraft,
     TaxInfo,
     cents,
-    is_exempt,
 )
 from ispgest.billing.models import (
     DEBT_KINDS,
@@ -56,7 +55,8 @@ from ispgest.catalog.models import (
     Tax,
     TaxCondition,
 )
-from ispgest.clients.models import Client, ClientEvent, EventKind
+from ispgest.clients.history import record_events_bulk
+from ispgest.clients.models import Client, EventKind
 from ispgest.contracts.models import (
     Contract,
     ContractStatus,
@@ -66,8 +66,10 @@ from ispgest.contracts.models import (
     Plan,
     PlanAssignment,
 )
+from ispgest.core.bulk import bulk_write
 from ispgest.core.country import get_profile
 from ispgest.core.exceptions import DomainError
+from ispgest.core.money import default_currency
 
 CHUNK_SIZE = 5000
 
@@ -144,7 +146,7 @@ class Catalogs:
         """The client's own tax wins; else the plan's/product's; exempt and fantasía: none."""
         condition = self.conditions.get(client["tax_condition_id"])
         entity = self.entities.get(client["billing_entity_id"])
-        if condition is not None and is_exempt(condition.name):
+        if condition is not None and condition.tax_exempt:
             return NO_TAX
         if entity is not None and entity.kind == LegalKind.FANTASY:
             return NO_TAX
@@ -427,7 +429,17 @@ def issue_drafts(drafts: list[DocumentDraft], *, actor, run: BillingRun | None =
                 pos_id=d.point_of_sale_id,
             )
         draft_seq.append(seqs[key])
-    firsts = numbering.reserve(Counter(s.id for s in draft_seq))
+    dates: dict[int, tuple[date, date]] = {}
+    for d, s in zip(drafts, draft_seq, strict=True):
+        low, high = dates.get(s.id, (d.issue_date, d.issue_date))
+        if d.issue_date < high:
+            raise DomainError(
+                "Fecha de emisión: los documentos de una misma numeración se emiten en orden "
+                "de fecha.",
+                field="issue_date",
+            )
+        dates[s.id] = (min(low, d.issue_date), d.issue_date)
+    firsts = numbering.reserve(Counter(s.id for s in draft_seq), dates)
     return _insert(drafts, draft_seq, firsts, actor=actor, run=run)
 
 
@@ -444,6 +456,7 @@ INVOICE_COLUMNS = (
     "invoice_type_id",
     "point_of_sale_id",
     "legal",
+    "currency",
     "client_name",
     "client_tax_id",
     "client_tax_id_kind",
@@ -481,49 +494,6 @@ LINE_COLUMNS = (
     "tax_amount",
     "total",
 )
-EVENT_COLUMNS = (
-    "client_id",
-    "created_at",
-    "actor_id",
-    "kind",
-    "action",
-    "entry_type",
-    "occurred_on",
-    "summary",
-    "changes",
-    "object_type",
-    "object_id",
-)
-
-
-def bulk_write(model, columns: tuple[str, ...], rows: list[tuple], *, ids: bool = False):
-    """Insert rows given as tuples of column values; returns their ids when asked.
-
-    PostgreSQL: ids reserved with nextval, rows streamed with COPY (no per-row ORM cost).
-    Elsewhere: bulk_create.
-    """
-    if not rows:
-        return []
-    if connection.vendor == "postgresql":
-        table = model._meta.db_table
-        new_ids = None
-        with connection.cursor() as cur:
-            if ids:
-                cur.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                    [table, len(rows)],
-                )
-                new_ids = [r[0] for r in cur.fetchall()]
-                columns = ("id", *columns)
-                rows = [(i, *r) for i, r in zip(new_ids, rows, strict=True)]
-            sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-            with cur.cursor.copy(sql) as copy:
-                for row in rows:
-                    copy.write_row(row)
-        return new_ids
-    objs = [model(**dict(zip(columns, row, strict=True))) for row in rows]
-    model.objects.bulk_create(objs, batch_size=500)
-    return [o.pk for o in objs]
 
 
 _KIND_LABELS = dict(DocumentKind.choices)
@@ -535,6 +505,7 @@ def _insert(drafts, draft_seq, firsts, *, actor, run) -> Issued:
     next_number = dict(firsts)
     actor_id = actor.pk if getattr(actor, "pk", None) else None
     run_id = run.pk if run is not None else None
+    currency = default_currency()
     now = timezone.now()
     rows = []
     numbers = []
@@ -563,6 +534,7 @@ def _insert(drafts, draft_seq, firsts, *, actor, run) -> Issued:
                 d.invoice_type_id,
                 d.point_of_sale_id,
                 d.legal,
+                currency,
                 d.client_name[:255],
                 d.client_tax_id,
                 d.client_tax_id_kind,
@@ -626,7 +598,7 @@ def _insert(drafts, draft_seq, firsts, *, actor, run) -> Issued:
                 "",
                 None,
                 f"{label} {display} {issued_word(d.kind)} por {profile.format_money(total)}",
-                "{}" if connection.vendor == "postgresql" else {},
+                {},
                 "billing.invoice",
                 str(inv_id),
             )
@@ -634,21 +606,19 @@ def _insert(drafts, draft_seq, firsts, *, actor, run) -> Issued:
         if d.kind in DEBT_KINDS:
             n, t, w = deltas.get(d.client_id, (0, ZERO, ZERO))
             deltas[d.client_id] = (n + 1, t + total, w)
-    bulk_write(ClientEvent, EVENT_COLUMNS, events)
+    record_events_bulk(events)
     bump_balances(deltas)
-    renew_packages([pid for d in drafts for pid in d.package_ids])
+    renew_packages([pid for d in drafts for pid in d.package_ids], actor=actor)
     signals.documents_issued.send(sender=Invoice, invoice_ids=list(ids), actor=actor, run=run)
     return Issued(ids, totals)
 
 
-def renew_packages(package_ids: list[int]) -> None:
-    """Move each invoiced package's next renewal date on by its renewal period."""
-    if not package_ids:
-        return
-    rows = list(PackageAssignment.objects.filter(id__in=package_ids))
-    for row in rows:
-        row.next_renewal_date = add_months(row.next_renewal_date, row.renewal_months)
-    PackageAssignment.objects.bulk_update(rows, ["next_renewal_date"])
+def renew_packages(package_ids: list[int], *, actor=None) -> None:
+    """Move each invoiced package's next renewal date on by its renewal period (through
+    contracts' service, which writes their history and audit rows)."""
+    from ispgest.contracts.services import package_assignments_renewed
+
+    package_assignments_renewed(actor=actor, assignment_ids=package_ids)
 
 
 def bump_balances(deltas: dict[int, tuple[int, Decimal, Decimal]]) -> None:

@@ -81,6 +81,9 @@ class PaymentForm(StyledFormMixin, forms.Form):
         queryset=Invoice.objects.none(),
         widget=forms.CheckboxSelectMultiple,
     )
+    excess_to_wallet = forms.BooleanField(
+        label=_("Depositar el excedente en el monedero"), required=False
+    )
 
     def __init__(self, *args, invoices=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ispgest.core.models import ImmutableRow, ImmutableRowError, TimeStampedModel  # noqa: F401
+from ispgest.core.money import default_currency
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 ZERO = Decimal("0.00")
@@ -110,6 +111,9 @@ class NumberSequence(models.Model):
         blank=True,
     )
     last_number = models.PositiveBigIntegerField(_("Último número"), default=0)
+    # Legal numbering is chronological: a document never takes a number after one of a
+    # later date. Locked and advanced with `last_number` (numbering.reserve).
+    last_issue_date = models.DateField(_("Última fecha de emisión"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("Numeración")
@@ -257,6 +261,8 @@ class Invoice(TimeStampedModel):
         db_index=False,
     )
     legal = models.BooleanField(_("Con validez legal"), default=True)
+    # One currency per installation (core.money); each document records the one it used.
+    currency = models.CharField(_("Moneda"), max_length=3, default=default_currency)
     # Snapshot of the client at issue time.
     client_name = models.CharField(_("Nombre del cliente"), max_length=255)
     client_tax_id = models.CharField(_("Número tributario"), max_length=20, blank=True)

@@ -7,9 +7,12 @@ same transaction, so a rollback returns the numbers and no gap can appear.
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db import IntegrityError, transaction
 
 from ispgest.billing.models import DocumentKind, NumberSequence
+from ispgest.core.exceptions import DomainError
 
 _PREFIX = {
     DocumentKind.QUOTE: "PRE",
@@ -41,18 +44,38 @@ def get_sequence(
         return NumberSequence.objects.get(key=key)
 
 
-def reserve(counts: dict[int, int]) -> dict[int, int]:
-    """{sequence id: how many} -> {sequence id: first number}; call inside a transaction."""
+def reserve(
+    counts: dict[int, int], dates: dict[int, tuple[date, date]] | None = None
+) -> dict[int, int]:
+    """{sequence id: how many} -> {sequence id: first number}; call inside a transaction.
+
+    `dates` ({sequence id: (earliest, latest) issue date}) keeps the numbering chronological:
+    a date before the sequence's last issue date is refused (DomainError on `issue_date`),
+    and the latest date becomes the sequence's last issue date.
+    """
     if not counts:
         return {}
+    dates = dates or {}
     rows = list(
         NumberSequence.objects.select_for_update().filter(id__in=counts.keys()).order_by("id")
     )
+    for row in rows:
+        if row.id in dates and row.last_issue_date and dates[row.id][0] < row.last_issue_date:
+            raise DomainError(
+                "Fecha de emisión: la numeración ya tiene un documento del "
+                f"{row.last_issue_date:%d/%m/%Y}; la numeración es cronológica y no admite "
+                f"un documento del {dates[row.id][0]:%d/%m/%Y}.",
+                field="issue_date",
+                code="issue_date_before_last",
+            )
     firsts = {}
     for row in rows:
         firsts[row.id] = row.last_number + 1
         row.last_number += counts[row.id]
-    NumberSequence.objects.bulk_update(rows, ["last_number"])
+        if row.id in dates:
+            latest = dates[row.id][1]
+            row.last_issue_date = max(latest, row.last_issue_date or latest)
+    NumberSequence.objects.bulk_update(rows, ["last_number", "last_issue_date"])
     return firsts
 
 

@@ -179,6 +179,7 @@ def send_reminder(*, invoice_id: int, stage: str, today: date, cfg: ReminderSett
             action=f"invoice.reminder_{stage}",
             summary=summary,
             obj=invoice,
+            audit_entry=False,
         )
         audit(
             actor=None,

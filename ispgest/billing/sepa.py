@@ -33,6 +33,7 @@ from ispgest.clients.history import record_event
 from ispgest.clients.models import BankMandate, Client
 from ispgest.core.country import get_profile
 from ispgest.core.exceptions import DomainError
+from ispgest.core.money import default_currency
 
 SCHEMA = "pain.008.001.02"
 
@@ -65,7 +66,19 @@ def _direct_debit_filter() -> Q:
     )
 
 
+def check_currency() -> None:
+    """SEPA direct debits are in euros: refuse to remit in any other installation currency."""
+    currency = default_currency()
+    if currency != "EUR":
+        raise DomainError(
+            f"Remesas SEPA: solo se cobran en euros y la instalación factura en {currency}.",
+            field="billing_entity",
+            code="sepa_currency",
+        )
+
+
 def _check_entity(entity: BillingEntity) -> None:
+    check_currency()
     missing = [
         label
         for label, value in (
@@ -161,7 +174,7 @@ def build_xml(
         "BIC": entity.bic,
         "batch": True,
         "creditor_id": entity.sepa_creditor_id,
-        "currency": "EUR",
+        "currency": default_currency(),
     }
     sepa = SepaDD(config, schema=SCHEMA, clean=True)
     sepa.msg_id = msg_id

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ispgest.billing import engine, numbering, signals
-from ispgest.billing.calc import NO_TAX, ZERO, LineDraft, TaxInfo, cents
+from ispgest.billing.calc import NO_TAX, ZERO, DocumentDraft, LineDraft, TaxInfo, cents
 from ispgest.billing.models import (
     DEBT_KINDS,
     INVOICE_TRANSITIONS,
@@ -34,8 +34,10 @@ from ispgest.billing.models import (
 from ispgest.catalog.models import PaymentMethod, PaymentMethodKind, Tax
 from ispgest.clients.history import record_event
 from ispgest.clients.models import Client
+from ispgest.contracts.services import package_document_lines
 from ispgest.core.audit import audit
 from ispgest.core.country import get_profile
+from ispgest.core.dates import check_date
 from ispgest.core.exceptions import DomainError, InvalidTransition
 
 UNPAID = (InvoiceStatus.PENDING, InvoiceStatus.PARTIALLY_PAID)
@@ -172,6 +174,14 @@ def document_create(
     if draft.total <= 0:
         raise DomainError("El total del documento debe ser mayor que cero.", field="lines")
     (invoice,) = engine.issue_drafts([draft], actor=actor).fetch()
+    audit(
+        actor=actor,
+        action=f"{kind}.created",
+        obj=invoice,
+        summary=f"{invoice.get_kind_display()} {invoice.number_display} creada a mano por "
+        f"{_money(invoice.total)}",
+        client_id=client.pk,
+    )
     if notify and kind == DocumentKind.INVOICE:
         _notify_invoice(invoice)
     return invoice
@@ -188,14 +198,7 @@ def document_from_package(*, actor, package_assignment, kind: str) -> Invoice:
     """A quote or delivery note with the lines of a client's renewable package."""
     if kind not in (DocumentKind.QUOTE, DocumentKind.DELIVERY_NOTE):
         raise DomainError("Solo se generan presupuestos o albaranes.", field="kind")
-    try:
-        from ispgest.contracts.services import package_document_lines
-    except ImportError:
-        package_document_lines = None
-    if package_document_lines is not None:
-        raw = package_document_lines(package_assignment)
-    else:
-        raw = list(package_assignment.lines.select_related("product"))
+    raw = package_document_lines(package_assignment)
     lines = []
     for item in raw:
         get = item.get if isinstance(item, dict) else lambda k, item=item: getattr(item, k, None)
@@ -283,22 +286,25 @@ def credit_note_create(
             line.tax_amount += part - line.total
             line.total = part
         lines.append(line)
-    draft = engine.client_draft(
-        client, kind=DocumentKind.CREDIT_NOTE, issue_date=timezone.localdate()
+    # Built from the invoice's own snapshot (entity, type, point of sale, recipient, taxes),
+    # never from the client's current settings, which may have changed or been cleared.
+    draft = DocumentDraft(
+        kind=DocumentKind.CREDIT_NOTE,
+        client_id=invoice.client_id,
+        billing_entity_id=invoice.billing_entity_id,
+        invoice_type_id=invoice.invoice_type_id,
+        point_of_sale_id=invoice.point_of_sale_id,
+        legal=invoice.legal,
+        client_name=invoice.client_name,
+        client_tax_id=invoice.client_tax_id,
+        client_tax_id_kind=invoice.client_tax_id_kind,
+        client_address=invoice.client_address,
+        client_tax_condition=invoice.client_tax_condition,
+        issue_date=timezone.localdate(),
+        due_date=None,
+        contract_id=invoice.contract_id,
+        credited_invoice_id=invoice.pk,
     )
-    # The credit note belongs to the invoice's entity, type and point of sale.
-    draft.billing_entity_id = invoice.billing_entity_id
-    draft.invoice_type_id = invoice.invoice_type_id
-    draft.point_of_sale_id = invoice.point_of_sale_id
-    draft.legal = invoice.legal
-    draft.client_name = invoice.client_name
-    draft.client_tax_id = invoice.client_tax_id
-    draft.client_tax_id_kind = invoice.client_tax_id_kind
-    draft.client_address = invoice.client_address
-    draft.client_tax_condition = invoice.client_tax_condition
-    draft.contract_id = invoice.contract_id
-    draft.credited_invoice_id = invoice.pk
-    draft.due_date = None
     draft.lines = lines
     draft.notes = reason[:2000]
     (note,) = engine.issue_drafts([draft], actor=actor).fetch()
@@ -360,6 +366,7 @@ def document_void(*, actor, invoice: Invoice, reason: str) -> Invoice:
         action="invoice.voided",
         summary=f"{invoice} anulada: {reason}",
         obj=invoice,
+        audit_entry=False,
     )
     return invoice
 
@@ -387,13 +394,15 @@ def payment_register(
     notes: str = "",
     notify: bool = True,
     sepa_batch=None,
+    excess_to_wallet: bool = False,
 ) -> Payment:
     """Register a payment against one or more of the client's documents.
 
     Either explicit `allocations` [(invoice, amount)] or `invoices`, paid oldest due first
     with `amount`. Partial payments are allowed. A payment larger than what the documents
-    owe is refused (money in advance goes to the wallet as a deposit). The wallet method
-    draws from the wallet, which never goes below zero.
+    owe is refused, unless `excess_to_wallet`: then the payment takes what is owed and the
+    excess becomes a wallet deposit in the same transaction (reversing the payment reverses
+    it too). The wallet method draws from the wallet, which never goes below zero.
     """
     value = _to_decimal(amount, field="amount", label="Importe")
     if value <= 0:
@@ -402,7 +411,9 @@ def payment_register(
         raise DomainError("El importe admite 2 decimales.", field="amount")
     if method is None or not method.active:
         raise DomainError("Elija una forma de pago activa.", field="method")
-    wallet = _wallet_for_update(client) if method.kind == PaymentMethodKind.WALLET else None
+    from_wallet = method.kind == PaymentMethodKind.WALLET
+    # The wallet is locked before the invoices, as everywhere (fixed lock order).
+    wallet = _wallet_for_update(client) if from_wallet or excess_to_wallet else None
 
     if allocations is None:
         if not invoices:
@@ -426,13 +437,27 @@ def payment_register(
             raise DomainError(
                 f"{inv} está «{inv.get_status_display()}»: no admite pagos.", field="invoices"
             )
+    paid_on = check_date(
+        payment_date or timezone.localdate(),
+        field="payment_date",
+        label="Fecha del pago",
+        not_before=min(locked[i].issue_date for i in ids),
+        before_what="la emisión de la factura más antigua que paga",
+        # A direct debit is dated on its collection date, which the batch sets ahead.
+        allow_future=sepa_batch is not None,
+    )
     due = sum((locked[i].remaining for i in ids), ZERO)
+    excess = ZERO
     if value > due:
-        raise DomainError(
-            f"El importe ({_money(value)}) supera lo adeudado en las facturas elegidas "
-            f"({_money(due)}). Registre el excedente como depósito en el monedero.",
-            field="amount",
-        )
+        can_deposit = allocations is None and not from_wallet and sepa_batch is None
+        if not (excess_to_wallet and can_deposit):
+            raise DomainError(
+                f"El importe ({_money(value)}) supera lo adeudado en las facturas elegidas "
+                f"({_money(due)}). Marque «Depositar el excedente en el monedero» o registre "
+                "el excedente como depósito.",
+                field="amount",
+            )
+        excess, value = value - due, due
     plan: list[tuple[Invoice, Decimal]] = []
     if allocations is None:
         left = value
@@ -463,7 +488,7 @@ def payment_register(
                 f"La suma imputada ({_money(total)}) no coincide con el importe ({_money(value)}).",
                 field="amount",
             )
-    if wallet is not None and wallet.balance < value:
+    if from_wallet and wallet.balance < value:
         raise DomainError(
             f"Saldo insuficiente en el monedero: {_money(wallet.balance)} disponibles, "
             f"{_money(value)} solicitados.",
@@ -474,7 +499,7 @@ def payment_register(
         client=client,
         method=method,
         amount=value,
-        date=payment_date or timezone.localdate(),
+        date=paid_on,
         reference=reference[:120],
         notes=notes[:2000],
         created_by=actor if getattr(actor, "pk", None) else None,
@@ -493,7 +518,7 @@ def payment_register(
         d_count += after[0] - before[0]
         d_total += after[1] - before[1]
     d_wallet = ZERO
-    if wallet is not None:
+    if from_wallet:
         _wallet_move(
             wallet,
             amount=-value,
@@ -504,6 +529,17 @@ def payment_register(
             payment=payment,
         )
         d_wallet = -value
+    if excess:
+        _wallet_move(
+            wallet,
+            amount=excess,
+            kind=WalletMovement.Kind.DEPOSIT,
+            concept=f"Excedente del pago #{payment.pk}"[:200],
+            movement_date=payment.date,
+            actor=actor,
+            payment=payment,
+        )
+        d_wallet = excess
     engine.bump_balances({client.pk: (d_count, d_total, d_wallet)})
     receipt = _issue_receipt(payment, plan[0][0].billing_entity_id)
     record_event(
@@ -512,7 +548,8 @@ def payment_register(
         action="payment.registered",
         summary=f"Pago de {_money(value)} ({method}) imputado a "
         f"{', '.join(f'{i.number_display} ({_money(p)})' for i, p in plan)}; "
-        f"recibo {receipt.number_display}",
+        f"recibo {receipt.number_display}"
+        + (f"; excedente de {_money(excess)} depositado en el monedero" if excess else ""),
         obj=payment,
     )
     signals.payment_registered.send(sender=Payment, payment=payment, actor=actor)
@@ -584,13 +621,20 @@ def wallet_deposit(
         raise DomainError("El importe admite 2 decimales.", field="amount")
     if value > Decimal("1000000000"):
         raise DomainError("El importe es demasiado grande.", field="amount")
+    moved_on = check_date(
+        movement_date or timezone.localdate(),
+        field="movement_date",
+        label="Fecha del movimiento",
+        not_before=client.created_at,
+        before_what="el alta del cliente",
+    )
     wallet = _wallet_for_update(client)
     movement = _wallet_move(
         wallet,
         amount=value,
         kind=WalletMovement.Kind.DEPOSIT,
         concept=concept[:200],
-        movement_date=movement_date or timezone.localdate(),
+        movement_date=moved_on,
         actor=actor,
     )
     engine.bump_balances({client.pk: (0, ZERO, value)})
@@ -642,13 +686,23 @@ def payment_reverse(*, actor, payment: Payment, reason: str) -> Payment:
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Indique el motivo.", field="reason")
-    payment = Payment.objects.select_related("method").get(pk=payment.pk)
+    # The row lock makes a second, concurrent reversal wait and then see the first one.
+    payment = (
+        Payment.objects.select_for_update(of=("self",)).select_related("method").get(pk=payment.pk)
+    )
     if payment.amount <= 0:
         raise DomainError("Un pago de reversión no se revierte.")
     if Payment.objects.filter(reverses=payment).exists():
         raise DomainError("Este pago ya fue revertido.")
     client = Client.objects.get(pk=payment.client_id)
-    wallet = _wallet_for_update(client) if payment.method.kind == PaymentMethodKind.WALLET else None
+    excess = WalletMovement.objects.filter(
+        payment=payment, kind=WalletMovement.Kind.DEPOSIT
+    ).first()
+    wallet = (
+        _wallet_for_update(client)
+        if payment.method.kind == PaymentMethodKind.WALLET or excess is not None
+        else None
+    )
     allocations = list(payment.allocations.all())
     locked = {
         i.pk: i
@@ -678,7 +732,7 @@ def payment_reverse(*, actor, payment: Payment, reason: str) -> Payment:
         d_count += after[0] - before[0]
         d_total += after[1] - before[1]
     d_wallet = ZERO
-    if wallet is not None:
+    if payment.method.kind == PaymentMethodKind.WALLET:
         _wallet_move(
             wallet,
             amount=payment.amount,
@@ -689,6 +743,19 @@ def payment_reverse(*, actor, payment: Payment, reason: str) -> Payment:
             payment=reversal,
         )
         d_wallet = payment.amount
+    if excess is not None:
+        # The excess the payment deposited leaves the wallet with it (refused when spent).
+        _wallet_move(
+            wallet,
+            amount=-excess.amount,
+            kind=WalletMovement.Kind.REVERSAL,
+            concept=f"Reversión del excedente del pago #{payment.pk}: {reason}"[:200],
+            movement_date=timezone.localdate(),
+            actor=actor,
+            payment=reversal,
+            reverses=excess,
+        )
+        d_wallet -= excess.amount
     engine.bump_balances({client.pk: (d_count, d_total, d_wallet)})
     record_event(
         client=client,
@@ -706,8 +773,11 @@ def payment_reverse(*, actor, payment: Payment, reason: str) -> Payment:
 
 
 @transaction.atomic
-def billing_run_start(*, actor, run_date: date, automatic: bool = False) -> BillingRun:
-    """Create the run and its Job and enqueue the work once this transaction commits.
+def billing_run_start(
+    *, actor, run_date: date, automatic: bool = False, enqueue: bool = True
+) -> BillingRun:
+    """Create the run and its Job and enqueue the work once this transaction commits
+    (`enqueue=False`: the caller runs it in the foreground, as `manage.py billing_run`).
 
     `automatic` marks a run the scheduler started (billing.autorun): its summary is
     e-mailed to the administrators when it ends."""
@@ -725,7 +795,15 @@ def billing_run_start(*, actor, run_date: date, automatic: bool = False) -> Bill
     run = BillingRun.objects.create(
         run_date=run_date, job=job, created_by=actor if getattr(actor, "pk", None) else None
     )
-    transaction.on_commit(lambda: billing_run_task.enqueue(run.pk))
+    audit(
+        actor=actor,
+        action="billing_run.started",
+        obj=run,
+        summary=f"Facturación del {run_date:%d/%m/%Y} iniciada"
+        + (" (automática)" if automatic else ""),
+    )
+    if enqueue:
+        transaction.on_commit(lambda: billing_run_task.enqueue(run.pk))
     return run
 
 

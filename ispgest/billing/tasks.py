@@ -42,11 +42,16 @@ def send_invoice_emails(invoice_ids: list[int]) -> int:
     from ispgest.billing.emails import send_invoice_email
 
     sent = 0
-    for invoice in (
-        Invoice.objects.filter(pk__in=invoice_ids).select_related("client").order_by("id")
-    ):
+    for invoice_id in sorted(set(invoice_ids)):
         with transaction.atomic():
-            if send_invoice_email(invoice) is not None:
+            # The row lock makes a concurrent rerun wait and then see the logged e-mail.
+            invoice = (
+                Invoice.objects.select_for_update(of=("self",))
+                .select_related("client")
+                .filter(pk=invoice_id)
+                .first()
+            )
+            if invoice is not None and send_invoice_email(invoice) is not None:
                 sent += 1
     return sent
 
@@ -55,6 +60,10 @@ def send_invoice_emails(invoice_ids: list[int]) -> int:
 def send_receipt_email(payment_id: int) -> bool:
     from ispgest.billing.emails import send_payment_email
 
-    payment = Payment.objects.select_related("client").get(pk=payment_id)
     with transaction.atomic():
+        payment = (
+            Payment.objects.select_for_update(of=("self",))
+            .select_related("client")
+            .get(pk=payment_id)
+        )
         return send_payment_email(payment) is not None

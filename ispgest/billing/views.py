@@ -298,6 +298,7 @@ def payment_create(request, client_pk):
                 invoices=list(form.cleaned_data["invoices"]),
                 payment_date=form.cleaned_data["payment_date"],
                 reference=form.cleaned_data["reference"],
+                excess_to_wallet=form.cleaned_data["excess_to_wallet"],
             )
         except ValidationError as exc:
             _errors_to_messages(request, exc, form)

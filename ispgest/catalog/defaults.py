@@ -50,7 +50,10 @@ def install_country_defaults(country: str | None = None) -> None:
         TaxCondition.objects.get_or_create(
             country=profile.code,
             name=cond.name,
-            defaults={"kind": LegalKind.LEGAL if cond.legal else LegalKind.FANTASY},
+            defaults={
+                "kind": LegalKind.LEGAL if cond.legal else LegalKind.FANTASY,
+                "tax_exempt": cond.tax_exempt,
+            },
         )
     for tax in profile.taxes:
         Tax.objects.get_or_create(

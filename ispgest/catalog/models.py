@@ -171,6 +171,12 @@ class TaxCondition(CatalogModel):
         _("Tipo"), max_length=10, choices=LegalKind.choices, default=LegalKind.LEGAL
     )
     country = models.CharField(_("País"), max_length=5, default="AR")
+    # Decides the tax of its clients' invoices (renaming the row changes nothing).
+    tax_exempt = models.BooleanField(
+        _("Exenta de impuestos"),
+        default=False,
+        help_text=_("Sus clientes se facturan sin impuestos."),
+    )
 
     class Meta(CatalogModel.Meta):
         verbose_name = _("Condición de IVA")

@@ -89,8 +89,8 @@ CATALOGS: tuple[CatalogConfig, ...] = (
         "condiciones-iva",
         "tax-conditions",
         m.TaxCondition,
-        ("name", "kind", "country"),
-        ("name", "kind", "country"),
+        ("name", "kind", "country", "tax_exempt"),
+        ("name", "kind", "country", "tax_exempt"),
     ),
     CatalogConfig(
         "invoicetype",

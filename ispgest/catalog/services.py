@@ -30,6 +30,7 @@ from ispgest.catalog.models import (
     TaxCondition,
 )
 from ispgest.catalog.registry import config_for
+from ispgest.core.audit import audit, changes_of
 from ispgest.core.country import PROFILES, clean_tax_id, get_profile
 
 
@@ -327,6 +328,13 @@ def catalog_row_create(*, actor, model: type[models.Model], data: dict) -> model
     instance.save()
     if isinstance(instance, BillingEntity):
         allow_default_invoice_types(instance)
+    audit(
+        actor=actor,
+        action=f"{model._meta.model_name}.created",
+        obj=instance,
+        summary=f"{model._meta.verbose_name} creado: {instance}",
+        changes=changes_of(None, instance),
+    )
     return instance
 
 
@@ -344,6 +352,13 @@ def catalog_row_update(*, actor, instance: models.Model, data: dict) -> models.M
     ]
     if changed:
         locked.save(update_fields=[*changed, "updated_at"])
+        audit(
+            actor=actor,
+            action=f"{model._meta.model_name}.updated",
+            obj=locked,
+            summary=f"{model._meta.verbose_name} modificado: {locked}",
+            changes=changes_of(old, locked),
+        )
     if isinstance(locked, BillingEntity) and old.kind != locked.kind:
         AllowedInvoiceType.objects.filter(billing_entity=locked).delete()
         allow_default_invoice_types(locked)
@@ -365,6 +380,13 @@ def catalog_row_set_active(*, actor, instance: models.Model, active: bool) -> mo
         )
     locked.active = active
     locked.save(update_fields=["active", "updated_at"])
+    audit(
+        actor=actor,
+        action=f"{model._meta.model_name}.{'activated' if active else 'deactivated'}",
+        obj=locked,
+        summary=f"{model._meta.verbose_name} {'reactivado' if active else 'desactivado'}: {locked}",
+        changes={"Activo": ["No", "Sí"] if active else ["Sí", "No"]},
+    )
     return locked
 
 
@@ -382,6 +404,12 @@ def point_of_sale_create(
     pos = PointOfSale(billing_entity=billing_entity, number=number, name=(name or "").strip())
     pos.full_clean()
     pos.save()
+    audit(
+        actor=actor,
+        action="pointofsale.created",
+        obj=pos,
+        summary=f"Punto de venta {number:05d} de «{billing_entity}» creado",
+    )
     return pos
 
 
@@ -389,9 +417,17 @@ def point_of_sale_create(
 def point_of_sale_update(*, actor, point_of_sale: PointOfSale, name: str) -> PointOfSale:
     """Rename a point of sale; its number is fixed (invoices are numbered under it)."""
     pos = PointOfSale.objects.select_for_update().get(pk=point_of_sale.pk)
+    old_name = pos.name
     pos.name = (name or "").strip()
     pos.full_clean()
     pos.save(update_fields=["name", "updated_at"])
+    audit(
+        actor=actor,
+        action="pointofsale.updated",
+        obj=pos,
+        summary=f"Punto de venta {pos.number:05d} renombrado",
+        changes={"Nombre": [old_name, pos.name]} if old_name != pos.name else {},
+    )
     return pos
 
 
@@ -401,6 +437,13 @@ def point_of_sale_set_active(*, actor, point_of_sale: PointOfSale, active: bool)
     if pos.active != active:
         pos.active = active
         pos.save(update_fields=["active", "updated_at"])
+        audit(
+            actor=actor,
+            action=f"pointofsale.{'activated' if active else 'deactivated'}",
+            obj=pos,
+            summary=f"Punto de venta {pos.number:05d} {'reactivado' if active else 'desactivado'}",
+            changes={"Activo": ["No", "Sí"] if active else ["Sí", "No"]},
+        )
     return pos
 
 
@@ -450,3 +493,18 @@ def allowed_invoice_types_set(
             for c, t in sorted(pairs - current)
         ]
     )
+    if pairs != current:
+        both = pairs | current
+        conds = TaxCondition.objects.in_bulk({c for c, _t in both})
+        kinds = InvoiceType.objects.in_bulk({t for _c, t in both})
+
+        def shown(keys) -> str:
+            return ", ".join(f"{conds.get(c, c)} → {kinds.get(t, t)}" for c, t in sorted(keys))
+
+        audit(
+            actor=actor,
+            action="billingentity.invoice_types_set",
+            obj=billing_entity,
+            summary=f"Tipos de factura permitidos de «{billing_entity}» modificados",
+            changes={"Tipos permitidos": [shown(current), shown(pairs)]},
+        )

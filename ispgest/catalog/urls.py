@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+from ispgest.accounts import audit_views
 from ispgest.catalog import views
 from ispgest.catalog.registry import CATALOGS
 
@@ -45,5 +46,6 @@ urlpatterns += [
         views.allowed_invoice_types,
         name="allowed_invoice_types",
     ),
-    path("usuarios/", include("ispgest.accounts.staff_urls")),
+    path("usuarios/", include("ispgest.catalog.staff_urls")),
+    path("auditoria/", audit_views.audit_list, name="audit"),
 ]

@@ -7,14 +7,17 @@ describes commit or roll back together. `snapshot`/`changes_between` produce the
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import models
+from django.db import connection, models
 
 from ispgest.clients.models import Client, ClientEvent, EventKind
 from ispgest.core import formats
+from ispgest.core.audit import audit
+from ispgest.core.bulk import bulk_write
 
 
 def _display(instance: models.Model, field: models.Field) -> str:
@@ -77,8 +80,20 @@ def record_event(
     summary: str,
     changes: dict | None = None,
     obj: models.Model | None = None,
+    audit_entry: bool = True,
 ) -> ClientEvent:
-    """Append an automatic history row for `client` (call inside the writing transaction)."""
+    """Append an automatic history row for `client` (call inside the writing transaction),
+    and the installation-wide audit entry of the same change (the history is the
+    client-scoped view of the audit trail). `audit_entry=False`: the caller writes its own."""
+    if audit_entry:
+        audit(
+            actor=actor,
+            action=action,
+            obj=obj if obj is not None else client,
+            summary=summary,
+            changes=changes,
+            client_id=client.pk,
+        )
     return ClientEvent.objects.create(
         client=client,
         actor=actor if getattr(actor, "pk", None) else None,
@@ -89,3 +104,30 @@ def record_event(
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
     )
+
+
+HISTORY_COLUMNS = (
+    "client_id",
+    "created_at",
+    "actor_id",
+    "kind",
+    "action",
+    "entry_type",
+    "occurred_on",
+    "summary",
+    "changes",
+    "object_type",
+    "object_id",
+)
+
+
+def record_events_bulk(rows: list[tuple]) -> None:
+    """Append many automatic history rows at once, each a tuple of HISTORY_COLUMNS with
+    `changes` as a dict (bulk writers of other apps: the billing run's issued documents).
+    Call inside the writing transaction."""
+    if not rows:
+        return
+    at = HISTORY_COLUMNS.index("changes")
+    if connection.vendor == "postgresql":  # COPY takes the JSON text
+        rows = [(*r[:at], json.dumps(r[at], ensure_ascii=False), *r[at + 1 :]) for r in rows]
+    bulk_write(ClientEvent, HISTORY_COLUMNS, rows)

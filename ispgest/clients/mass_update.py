@@ -28,7 +28,9 @@ from django.utils import timezone
 
 from ispgest.clients import searchsync
 from ispgest.clients.models import BankMandate, Client, ClientEvent, EventKind, ExtraFieldValue
+from ispgest.clients.scoping import check_client_write
 from ispgest.clients.validation import validate_client_data, validate_extra_values
+from ispgest.core.audit import audit
 from ispgest.core.country import clean_tax_id, get_profile
 
 CHUNK = 5000
@@ -261,6 +263,7 @@ def clients_mass_update(
     ids = list(targets.order_by("pk").values_list("pk", flat=True))
     if not ids:
         raise ValidationError({"__all__": ["No hay clientes seleccionados."]})
+    check_client_write(actor, clients=targets, data=changes)
     scope = Client.objects.filter(pk__in=ids) if len(ids) <= CHUNK else targets
     cleaned_extra = validate_mass_update(scope, changes, extra)
     if len(ids) > CHUNK and "status" in changes:
@@ -305,6 +308,20 @@ def clients_mass_update(
         changed_total += len(per_client)
         if progress is not None:
             progress(min(start + CHUNK, len(ids)), len(ids))
+    # One installation-wide entry for the whole operation; each client's history row holds
+    # its own old -> new values.
+    audit(
+        actor=actor,
+        action="client.mass_updated",
+        object_type="clients.client",
+        object_repr=f"{len(ids)} clientes",
+        summary=f"Actualización masiva de {changed_total} de {len(ids)} clientes: "
+        + ", ".join([*labels.values(), *(["campos extra"] if cleaned_extra else [])]),
+        changes={
+            label: ["", str(display[name].get(changes[name], changes[name]))]
+            for name, label in labels.items()
+        },
+    )
     return MassUpdateResult(selected=len(ids), changed=changed_total)
 
 

@@ -8,6 +8,8 @@
 | Técnico     | all (to install and repair) | no          | no              | no          | no         |
 
 A Vendedor user that is not linked to a Seller entry sees no clients (clients/scoping.py).
+Bank mandates: a Técnico sees none; Facturación (who manages direct debits) reads the whole
+IBAN, Vendedor and Recaudador read it masked to its last four characters (core.country).
 """
 
 from ispgest.accounts.roles import BILLING, COLLECTOR, SELLER, TECHNICIAN
@@ -15,11 +17,13 @@ from ispgest.accounts.roles import BILLING, COLLECTOR, SELLER, TECHNICIAN
 _VIEW = [
     "clients.view_client",
     "clients.view_contact",
-    "clients.view_bankmandate",
     "clients.view_gatewayaccount",
     "clients.view_extrafieldvalue",
     "clients.view_clientevent",
 ]
+# Bank data: a Técnico sees none; the whole IBAN is for those who manage mandates
+# (clients.change_bankmandate: Facturación), everyone else reads it masked (core.country).
+_BANK = ["clients.view_bankmandate"]
 _EDIT = [
     "clients.add_client",
     "clients.change_client",
@@ -39,8 +43,15 @@ _FINANCIAL = [
 ]
 
 ROLE_PERMISSIONS = {
-    BILLING: [*_VIEW, *_EDIT, *_FINANCIAL, "clients.view_all_clients", "clients.export_client"],
-    SELLER: [*_VIEW, *_EDIT, "clients.export_client"],
-    COLLECTOR: [*_VIEW, "clients.view_all_clients", "clients.add_clientevent"],
+    BILLING: [
+        *_VIEW,
+        *_BANK,
+        *_EDIT,
+        *_FINANCIAL,
+        "clients.view_all_clients",
+        "clients.export_client",
+    ],
+    SELLER: [*_VIEW, *_BANK, *_EDIT, "clients.export_client"],
+    COLLECTOR: [*_VIEW, *_BANK, "clients.view_all_clients", "clients.add_clientevent"],
     TECHNICIAN: [*_VIEW, "clients.view_all_clients", "clients.add_clientevent"],
 }

@@ -68,3 +68,29 @@ def client_history(client: Client, *, limit: int = HISTORY_PAGE) -> QuerySet[Cli
 
 def extra_values_of(client: Client) -> dict[int, str]:
     return {v.field_id: v.value for v in client.extra_values.all()}
+
+
+def clients_by_email(address: str) -> list[int]:
+    """Ids of the clients whose principal e-mail, "Emails a notificar" or an active
+    contact's e-mail is `address` (case-insensitive), for matching received mail."""
+    from django.db.models.functions import Lower
+
+    address = (address or "").strip().lower()
+    if not address or "@" not in address:
+        return []
+    ids = set(
+        Client.objects.annotate(lower_email=Lower("email"))
+        .filter(lower_email=address)
+        .values_list("pk", flat=True)
+    )
+    ids |= set(
+        Contact.objects.annotate(lower_email=Lower("email"))
+        .filter(lower_email=address, active=True)
+        .values_list("client_id", flat=True)
+    )
+    for pk, notify in Client.objects.filter(notify_emails__icontains=address).values_list(
+        "pk", "notify_emails"
+    ):
+        if address in (e.strip().lower() for e in notify.split(",")):
+            ids.add(pk)
+    return sorted(ids)

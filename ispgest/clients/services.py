@@ -27,6 +27,7 @@ from ispgest.clients.models import (
     GatewayAccount,
     ManualEntryType,
 )
+from ispgest.clients.scoping import check_client_write, scoped_seller_default
 from ispgest.clients.validation import (
     CLIENT_FIELDS,
     apply_client_data,
@@ -34,7 +35,8 @@ from ispgest.clients.validation import (
     validate_client_data,
     validate_extra_values,
 )
-from ispgest.core.country import clean_bic, clean_iban
+from ispgest.core.audit import audit
+from ispgest.core.country import clean_bic, clean_iban, mask_iban
 from ispgest.core.exceptions import DomainError
 
 BILLING_CYCLE_WARNING = gettext_noop(
@@ -143,9 +145,14 @@ def is_non_default_cycle(cycle) -> bool:
 def client_create(*, actor, data: dict[str, Any], extra_values: dict | None = None) -> Client:
     """Create a client from `data` (CLIENT_FIELDS) and, optionally, its extra-field values."""
     client = Client()
+    data = scoped_seller_default(actor, data)
     errors: list[ValidationError] = []
     cleaned: dict = {}
     extras: dict = {}
+    try:
+        check_client_write(actor, data=data)
+    except ValidationError as exc:
+        errors.append(exc)
     try:
         cleaned = validate_client_data(client, data)
     except ValidationError as exc:
@@ -184,6 +191,7 @@ def client_update(
     rename breaks billing); moving it to a non-default billing cycle is recorded with the
     seed's warning in the history row.
     """
+    check_client_write(actor, clients=Client.objects.filter(pk=client.pk), data=data)
     locked = Client.objects.select_for_update().get(pk=client.pk)
     cleaned = validate_client_data(locked, data)
     before = snapshot(locked, CLIENT_FIELDS)
@@ -421,6 +429,10 @@ def _store_mandate(*, actor, client: Client, mandate: BankMandate) -> BankMandat
         mandate.mandate_reference = f"MND-{client.pk:08d}-{mandate.pk:06d}"
         mandate.save(update_fields=["mandate_reference"])
     changes = changes_between({}, snapshot(mandate, MANDATE_FIELDS))
+    # The history and the audit trail are read by roles that may not see the whole IBAN.
+    iban_label = str(BankMandate._meta.get_field("iban").verbose_name)
+    if iban_label in changes:
+        changes[iban_label] = [mask_iban(v) for v in changes[iban_label]]
     summary = f"Mandato SEPA {mandate.mandate_reference} registrado"
     if previous:
         summary += f" (sustituye a {', '.join(m.mandate_reference for m in previous)})"
@@ -584,6 +596,13 @@ def client_extra_values_set(*, actor, client: Client, values: dict) -> None:
 # --- Manual history entries ---------------------------------------------------------------
 
 
+_MANUAL_LABELS = {
+    "entry_type": "Tipo de actuación",
+    "occurred_on": "Fecha",
+    "summary": "Descripción",
+}
+
+
 def _manual_apply(event: ClientEvent, data: dict) -> list[str]:
     allowed = {"entry_type", "occurred_on", "summary"}
     unknown = sorted(set(data) - allowed)
@@ -625,6 +644,13 @@ def client_event_create(*, actor, client: Client, data: dict) -> ClientEvent:
     event.actor = actor if getattr(actor, "pk", None) else None
     _manual_apply(event, data)
     event.save()
+    audit(
+        actor=actor,
+        action="history.manual_created",
+        obj=event,
+        summary=f"Actuación manual registrada: {event.summary}",
+        client_id=client.pk,
+    )
     return event
 
 
@@ -641,59 +667,35 @@ def _manual_only(event: ClientEvent) -> ClientEvent:
 @transaction.atomic
 def client_event_update(*, actor, event: ClientEvent, data: dict) -> ClientEvent:
     locked = _manual_only(event)
+    before = {name: str(getattr(locked, name) or "") for name in _MANUAL_LABELS}
     changed = _manual_apply(locked, data)
     if changed:
         locked.save(update_fields=changed)
+        audit(
+            actor=actor,
+            action="history.manual_updated",
+            obj=locked,
+            summary="Actuación manual del historial modificada",
+            changes={
+                _MANUAL_LABELS[name]: [before[name], str(getattr(locked, name) or "")]
+                for name in changed
+            },
+            client_id=locked.client_id,
+        )
     return locked
 
 
 @transaction.atomic
 def client_event_delete(*, actor, event: ClientEvent) -> None:
     locked = _manual_only(event)
-    locked.delete()
-
-
-# --- E-mail to the client ("Correo" tab) --------------------------------------------------
-
-
-@transaction.atomic
-def client_message_send(*, actor, client: Client, subject: str, body: str):
-    """Write to the client (manual notification): only to its principal address and only
-    when its manual-notification switch is on (clients/notifications.py)."""
-    from ispgest.clients.notifications import manual_recipients
-    from ispgest.messaging.emails import send_email
-
-    subject, body = (subject or "").strip(), (body or "").strip()
-    errors = {}
-    if not subject:
-        errors["subject"] = ["Asunto: es obligatorio."]
-    if not body:
-        errors["body"] = ["Mensaje: es obligatorio."]
-    recipients = manual_recipients(client)
-    if not recipients:
-        errors.setdefault("__all__", []).append(
-            "El cliente no recibe correos manuales: "
-            + (
-                "tiene desactivadas las notificaciones manuales."
-                if client.email
-                else "no tiene e-mail de contacto."
-            )
-        )
-    if errors:
-        raise ValidationError(errors)
-    message = send_email(
-        template="client_message",
-        to=recipients,
-        context={"client": client, "subject": subject, "body": body},
-        client=client,
-        sent_by=actor if getattr(actor, "pk", None) else None,
-    )
-    record_event(
-        client=client,
+    audit(
         actor=actor,
-        action="email.sent",
-        summary=f"Correo enviado: {subject}",
-        changes={},
-        obj=message,
+        action="history.manual_deleted",
+        obj=locked,
+        summary=f"Actuación manual borrada: {locked.summary}",
+        changes={
+            label: [str(getattr(locked, name) or ""), ""] for name, label in _MANUAL_LABELS.items()
+        },
+        client_id=locked.client_id,
     )
-    return message
+    locked.delete()

@@ -14,7 +14,6 @@ urlpatterns = [
     path("<int:pk>/editar/", views.client_edit, name="edit"),
     path("<int:pk>/desactivar/", views.client_deactivate, name="deactivate"),
     path("<int:pk>/reactivar/", views.client_reactivate, name="reactivate"),
-    path("<int:pk>/correo/enviar/", views.client_send_email, name="send_email"),
     path("<int:pk>/historial/nuevo/", views.event_create, name="event_create"),
     path("<int:pk>/historial/<int:event_id>/editar/", views.event_edit, name="event_edit"),
     path("<int:pk>/historial/<int:event_id>/borrar/", views.event_delete, name="event_delete"),

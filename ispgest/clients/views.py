@@ -42,7 +42,7 @@ from ispgest.clients.selectors import (
 )
 from ispgest.clients.services import BILLING_CYCLE_WARNING, RENAME_WARNING
 from ispgest.clients.sources import source_of
-from ispgest.clients.workspace import back_to_section, render_section
+from ispgest.clients.workspace import render_section
 
 
 class _Rollback(Exception):
@@ -456,27 +456,3 @@ def event_delete(request, pk: int, event_id: int):
     services.client_event_delete(actor=request.user, event=event)
     messages.success(request, _("Movimiento del historial borrado."))
     return redirect(reverse("clients:detail", args=[client.pk]) + "#historial")
-
-
-@require_POST
-@staff_required("clients.view_client", "messaging.add_emailmessage")
-def client_send_email(request, pk: int):
-    """ "Enviar Email" from the Correo tab."""
-    from ispgest.clients.forms import ClientMessageForm
-
-    client = client_for_user(request.user, pk)
-    form = ClientMessageForm(request.POST)
-    if form.is_valid():
-        try:
-            services.client_message_send(
-                actor=request.user,
-                client=client,
-                subject=form.cleaned_data["subject"],
-                body=form.cleaned_data["body"],
-            )
-            messages.success(request, _("Correo en cola de envío."))
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-    else:
-        messages.error(request, _("Complete el asunto y el mensaje."))
-    return back_to_section(client.pk, "correo")

@@ -30,7 +30,6 @@ from ispgest.contracts.models import (
     RenewablePackageLine,
 )
 from ispgest.contracts.services import add_months
-from ispgest.network.models import Router
 
 CHUNK = 20_000
 
@@ -131,6 +130,7 @@ def _catalogs(ctx) -> dict:
         },
     )
     zones = list(Zone.objects.filter(active=True).order_by("id").values_list("id", flat=True))
+    Router = Contract._meta.get_field("router").related_model  # noqa: N806 (network's model)
     routers = []
     for i, name in enumerate(["Nodo Centro", "Nodo Norte", "Nodo Sur", "Nodo Oeste"]):
         router, _ = Router.objects.get_or_create(

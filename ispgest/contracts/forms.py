@@ -6,7 +6,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -21,18 +20,6 @@ from ispgest.contracts.models import (
     RenewablePackage,
 )
 from ispgest.core.forms import DateInput, StyledFormMixin
-from ispgest.network.models import Router
-
-
-def apply_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Show a service's ValidationError on the form, on the field it names when present."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            for message in (m for e in errors for m in e.messages):
-                form.add_error(field if field in form.fields else None, message)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
 
 
 class PlanForm(StyledFormMixin, forms.ModelForm):
@@ -94,7 +81,9 @@ class ContractForm(StyledFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["city"].queryset = City.objects.filter(active=True)
         self.fields["zone"].queryset = Zone.objects.filter(active=True)
-        self.fields["router"].queryset = Router.objects.filter(active=True)
+        # network sits above contracts in the layers: the router model comes from the field.
+        router = self.fields["router"].queryset.model
+        self.fields["router"].queryset = router.objects.filter(active=True)
         self.fields["payment_method"].queryset = PaymentMethod.objects.filter(active=True)
         for name in ("latitude", "longitude"):
             self.fields[name].widget.attrs["step"] = "0.000001"

@@ -25,6 +25,8 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from ispgest.core.models import TimeStampedModel
+from ispgest.core.money import default_currency as money_default_currency
+from ispgest.core.money import round_money
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 LATITUDE_VALIDATORS = [
@@ -39,9 +41,8 @@ NON_NEGATIVE = [MinValueValidator(Decimal("0"), message=_("No puede ser negativo
 
 
 def default_currency() -> str:
-    from ispgest.core.country import get_profile
-
-    return get_profile().currency
+    """Kept for the migrations that name it; see core.money.default_currency."""
+    return money_default_currency()
 
 
 class Plan(TimeStampedModel):
@@ -442,7 +443,7 @@ class PackageLineBase(models.Model):
 
     @property
     def total(self) -> Decimal:
-        return (self.quantity * self.unit_price).quantize(Decimal("0.01"))
+        return round_money(self.quantity * self.unit_price)
 
 
 class RenewablePackageLine(PackageLineBase):

@@ -6,6 +6,7 @@ transaction and writes the client's history (Historial) in that same transaction
 from __future__ import annotations
 
 import calendar
+import copy
 import re
 from datetime import date
 from decimal import Decimal
@@ -17,7 +18,7 @@ from django.utils import timezone
 
 from ispgest.accounts.selectors import technicians
 from ispgest.clients.history import changes_between, record_event, snapshot
-from ispgest.clients.models import Client
+from ispgest.clients.models import Client, ClientEvent, EventKind
 from ispgest.contracts import signals
 from ispgest.contracts.models import (
     CONTRACT_TRANSITIONS,
@@ -35,8 +36,11 @@ from ispgest.contracts.models import (
     SignedDocument,
 )
 from ispgest.core import uploads
+from ispgest.core.audit import audit, audit_many, changes_of
+from ispgest.core.dates import check_date
 from ispgest.core.exceptions import DomainError, InvalidTransition
 from ispgest.core.formats import fdate, money, plural
+from ispgest.core.money import default_currency, round_money
 
 # ---------------------------------------------------------------------------------------------
 # helpers
@@ -97,12 +101,19 @@ PLAN_FIELDS = (
 )
 
 
-CENT = Decimal("0.01")
-
-
 def _check_plan(plan: Plan) -> None:
     _clean(plan)
-    plan.price = Decimal(plan.price).quantize(CENT)
+    plan.price = round_money(plan.price)
+    currency = default_currency()
+    plan.currency = (plan.currency or currency).strip().upper()
+    if plan.currency != currency:
+        # Billing invoices in the installation's one currency; a plan priced in another
+        # would be charged as if its figure were in that one.
+        raise DomainError(
+            f"Moneda: la instalación factura en {currency}; una tarifa no puede tener otra "
+            f"moneda ({plan.currency}).",
+            field="currency",
+        )
     name_taken = Plan.objects.filter(name__iexact=plan.name.strip()).exclude(pk=plan.pk).exists()
     if name_taken:
         raise DomainError("Ya existe una tarifa con ese nombre.", field="name")
@@ -125,6 +136,13 @@ def plan_create(*, actor, data: dict[str, Any]) -> Plan:
     plan.name = plan.name.strip()
     _check_plan(plan)
     plan.save()
+    audit(
+        actor=actor,
+        action="plan.created",
+        obj=plan,
+        summary=f"Tarifa creada: {plan}",
+        changes=changes_of(None, plan),
+    )
     signals.plan_saved.send(sender=Plan, plan=plan, actor=actor, created=True)
     return plan
 
@@ -132,11 +150,19 @@ def plan_create(*, actor, data: dict[str, Any]) -> Plan:
 @transaction.atomic
 def plan_update(*, actor, plan: Plan, data: dict[str, Any]) -> Plan:
     plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    old = copy.copy(plan)
     changed = _apply(plan, data, PLAN_FIELDS)
     plan.name = plan.name.strip()
     _check_plan(plan)
     if changed:
         plan.save(update_fields=[*changed, "updated_at"])
+        audit(
+            actor=actor,
+            action="plan.updated",
+            obj=plan,
+            summary=f"Tarifa modificada: {plan}",
+            changes=changes_of(old, plan),
+        )
         signals.plan_saved.send(sender=Plan, plan=plan, actor=actor, created=False)
     return plan
 
@@ -144,8 +170,18 @@ def plan_update(*, actor, plan: Plan, data: dict[str, Any]) -> Plan:
 @transaction.atomic
 def plan_deactivate(*, actor, plan: Plan) -> Plan:
     """Existing contracts keep the plan; it is no longer offered for new assignments."""
-    Plan.objects.filter(pk=plan.pk).update(active=False, updated_at=timezone.now())
+    updated = Plan.objects.filter(pk=plan.pk, active=True).update(
+        active=False, updated_at=timezone.now()
+    )
     plan.refresh_from_db()
+    if updated:
+        audit(
+            actor=actor,
+            action="plan.deactivated",
+            obj=plan,
+            summary=f"Tarifa dada de baja: {plan}",
+            changes={"Activa": ["Sí", "No"]},
+        )
     return plan
 
 
@@ -200,7 +236,7 @@ def contract_create(
     assignment = PlanAssignment.objects.create(
         contract=contract,
         plan=plan,
-        price=plan.price if price is None else Decimal(price).quantize(CENT),
+        price=plan.price if price is None else round_money(price),
         start_date=start_date,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
@@ -444,7 +480,7 @@ def plan_assign(
             assignment = PlanAssignment.objects.create(
                 contract=contract,
                 plan=plan,
-                price=plan.price if price is None else Decimal(price).quantize(CENT),
+                price=plan.price if price is None else round_money(price),
                 start_date=start_date,
                 end_date=end_date,
                 created_by=actor if getattr(actor, "pk", None) else None,
@@ -746,6 +782,13 @@ def package_create(*, actor, data: dict[str, Any], lines: list[dict]) -> Renewab
     for row in rows:
         row.package = package
     RenewablePackageLine.objects.bulk_create(rows)
+    audit(
+        actor=actor,
+        action="package.created",
+        obj=package,
+        summary=f"Paquete renovable creado: {package} (total {_assignment_total(rows)})",
+        changes=changes_of(None, package),
+    )
     return package
 
 
@@ -754,6 +797,8 @@ def package_update(
     *, actor, package: RenewablePackage, data: dict[str, Any], lines: list[dict] | None = None
 ) -> RenewablePackage:
     package = RenewablePackage.objects.select_for_update().get(pk=package.pk)
+    old = copy.copy(package)
+    old_total = _assignment_total(package.lines.all())
     changed = _apply(package, data, PACKAGE_FIELDS)
     _check_package(package)
     rows = _build_lines(RenewablePackageLine, "package", package, lines) if lines else None
@@ -762,6 +807,17 @@ def package_update(
     if rows is not None:
         package.lines.all().delete()
         RenewablePackageLine.objects.bulk_create(rows)
+    changes = changes_of(old, package)
+    if rows is not None and _assignment_total(rows) != old_total:
+        changes["Total"] = [str(old_total), str(_assignment_total(rows))]
+    if changed or rows is not None:
+        audit(
+            actor=actor,
+            action="package.updated",
+            obj=package,
+            summary=f"Paquete renovable modificado: {package}",
+            changes=changes,
+        )
     return package
 
 
@@ -899,8 +955,15 @@ def package_assignment_remove(
 ) -> PackageAssignment:
     """Elimina esta asignación: the row stays with status "removed" (and in history)."""
     assignment = _locked_active_assignment(assignment)
+    removed_on = check_date(
+        on or _today(),
+        field="removed_on",
+        label="Fecha de eliminación",
+        not_before=assignment.start_date,
+        before_what="el inicio del paquete",
+    )
     assignment.status = PackageAssignment.Status.REMOVED
-    assignment.removed_on = on or _today()
+    assignment.removed_on = removed_on
     assignment.save(update_fields=["status", "removed_on", "updated_at"])
     record_event(
         client=assignment.client,
@@ -914,6 +977,55 @@ def package_assignment_remove(
         obj=assignment,
     )
     return assignment
+
+
+@transaction.atomic
+def package_assignments_renewed(*, actor, assignment_ids: list[int]) -> int:
+    """Advance many packages' next renewal date by one period each (the billing run calls it
+    for the packages it invoiced), with their history rows and audit entries."""
+    if not assignment_ids:
+        return 0
+    rows = list(
+        PackageAssignment.objects.select_for_update()
+        .filter(id__in=assignment_ids, status=PackageAssignment.Status.ACTIVE)
+        .select_related("package")
+        .order_by("id")
+    )
+    events, entries = [], []
+    actor_id = actor.pk if getattr(actor, "pk", None) else None
+    for row in rows:
+        previous = row.next_renewal_date
+        row.next_renewal_date = add_months(previous, row.renewal_months)
+        summary = (
+            f"Paquete renovable «{row.package.name}» renovado; próxima renovación "
+            f"{row.next_renewal_date.isoformat()}."
+        )
+        changes = {"Próxima renovación": [previous.isoformat(), row.next_renewal_date.isoformat()]}
+        events.append(
+            ClientEvent(
+                client_id=row.client_id,
+                actor_id=actor_id,
+                kind=EventKind.AUTO,
+                action="package.renewed",
+                summary=summary,
+                changes=changes,
+                object_type=row._meta.label_lower,
+                object_id=str(row.pk),
+            )
+        )
+        entries.append(
+            {
+                "action": "package.renewed",
+                "obj": row,
+                "summary": summary,
+                "changes": changes,
+                "client_id": row.client_id,
+            }
+        )
+    PackageAssignment.objects.bulk_update(rows, ["next_renewal_date"])
+    ClientEvent.objects.bulk_create(events, batch_size=1000)
+    audit_many(actor=actor, entries=entries)
+    return len(rows)
 
 
 @transaction.atomic
@@ -1006,6 +1118,7 @@ def signed_document_upload(
             ),
             obj=document,
         )
+        signals.signed_document_uploaded.send(sender=SignedDocument, document=document, actor=actor)
     except Exception:
         uploads.discard(name)
         raise

@@ -14,3 +14,5 @@ contract_status_changed = Signal()
 # contract=Contract, actor, assignment=PlanAssignment, previous_plan=Plan
 # (only when the contract's current plan changes)
 contract_plan_changed = Signal()
+# document=SignedDocument, actor (the client's repository lists it)
+signed_document_uploaded = Signal()

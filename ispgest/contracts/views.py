@@ -31,7 +31,6 @@ from ispgest.contracts.forms import (
     RenewablePackageForm,
     SignedDocumentForm,
     TransitionForm,
-    apply_errors,
     formset_lines,
     lines_initial,
 )
@@ -47,6 +46,7 @@ from ispgest.contracts.models import (
 from ispgest.contracts.permissions import can_transition
 from ispgest.core import uploads
 from ispgest.core.country import get_profile
+from ispgest.core.forms import apply_errors
 
 # ---------------------------------------------------------------------------------------------
 # helpers

@@ -46,6 +46,7 @@ class TaxConditionDefault:
     name: str
     legal: bool = True
     invoice_types: tuple[str, ...] = ()
+    tax_exempt: bool = False  # its clients are invoiced without tax
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ class CountryProfile:
     def format_money(self, amount: Decimal | int | str | None) -> str:
         if amount is None or amount == "":
             return ""
-        value = _quantize(Decimal(amount), 2)
+        value = _quantize(Decimal(amount), 2)  # core.money's rule, at any size
         sign = "-" if value < 0 else ""
         number = self.format_number(abs(value), 2)
         if self.symbol_after:
@@ -174,7 +175,7 @@ PROFILES: dict[str, CountryProfile] = {
             TaxConditionDefault("Responsable Inscripto", True, ("A",)),
             TaxConditionDefault("Monotributista", True, ("A", "C")),
             TaxConditionDefault("Consumidor Final", True, ("B",)),
-            TaxConditionDefault("Exento", True, ("B",)),
+            TaxConditionDefault("Exento", True, ("B",), tax_exempt=True),
             TaxConditionDefault("Sin factura legal", False, ("X",)),
         ),
         # 27% is the rate of telecommunication services billed to Responsables Inscriptos.
@@ -223,7 +224,9 @@ PROFILES: dict[str, CountryProfile] = {
         invoice_types=("Factura electrónica de venta",),
         tax_conditions=(
             TaxConditionDefault("Responsable de IVA", True, ("Factura electrónica de venta",)),
-            TaxConditionDefault("No responsable de IVA", True, ("Factura electrónica de venta",)),
+            TaxConditionDefault(
+                "No responsable de IVA", True, ("Factura electrónica de venta",), tax_exempt=True
+            ),
             TaxConditionDefault("Sin factura legal", False, ("X",)),
         ),
         taxes=(TaxDefault("IVA 19%", "19.00", True), TaxDefault("IVA 5%", "5.00", True)),
@@ -304,7 +307,9 @@ PROFILES: dict[str, CountryProfile] = {
                 "612 Personas Físicas con Actividades Empresariales", True, ("CFDI Ingreso",)
             ),
             TaxConditionDefault("626 Régimen Simplificado de Confianza", True, ("CFDI Ingreso",)),
-            TaxConditionDefault("616 Sin obligaciones fiscales", True, ("CFDI Ingreso",)),
+            TaxConditionDefault(
+                "616 Sin obligaciones fiscales", True, ("CFDI Ingreso",), tax_exempt=True
+            ),
             TaxConditionDefault("Sin factura legal", False, ("X",)),
         ),
         taxes=(TaxDefault("IVA 16%", "16.00", False), TaxDefault("IVA 8% frontera", "8.00", False)),
@@ -347,7 +352,7 @@ PROFILES: dict[str, CountryProfile] = {
                 "Régimen general", True, ("Factura completa", "Factura simplificada")
             ),
             TaxConditionDefault("Recargo de equivalencia", True, ("Factura completa",)),
-            TaxConditionDefault("Exento", True, ("Factura completa",)),
+            TaxConditionDefault("Exento", True, ("Factura completa",), tax_exempt=True),
             TaxConditionDefault("Sin factura legal", False, ("X",)),
         ),
         taxes=(
@@ -503,3 +508,20 @@ def clean_bic(value: str, *, field: str = "bic") -> str:
         return std_bic.validate(value)
     except StdnumError:
         raise ValidationError({field: f"BIC: «{value}» no es válido."}) from None
+
+
+BANK_DETAILS_PERMISSION = "clients.change_bankmandate"
+
+
+def mask_iban(iban: str) -> str:
+    """An IBAN showing its last four characters only ("•••• 1332")."""
+    compact = "".join((iban or "").split())
+    return f"•••• {compact[-4:]}" if compact else ""
+
+
+def iban_for(user, iban: str) -> str:
+    """The whole IBAN for the roles that work with direct debits (those who may change a
+    client's bank mandate: Administrador, Facturación), masked for everyone else."""
+    if user is not None and user.has_perm(BANK_DETAILS_PERMISSION):
+        return iban or ""
+    return mask_iban(iban)

@@ -2,6 +2,7 @@
 and the refusal of control characters in every text field (core/text.py)."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.forms.renderers import TemplatesSetting
 
@@ -58,3 +59,14 @@ class DateInput(forms.DateInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def apply_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form, on the field it names when present."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            for message in (m for e in errors for m in e.messages):
+                form.add_error(field if field in form.fields else None, message)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)

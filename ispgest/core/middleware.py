@@ -40,3 +40,35 @@ class ControlCharactersMiddleware:
                 status=400,
             )
         return self.get_response(request)
+
+
+_PRIVATE_TYPES = ("application/pdf", "text/csv", "application/vnd.openxmlformats", "text/xml")
+
+
+class SecurityHeadersMiddleware:
+    """The Content-Security-Policy of every page (scripts only from the app itself: htmx,
+    Bootstrap and ispgest's own files are served by it, no inline scripts), and
+    `Cache-Control: no-store` on what only a signed-in user may read (every page of a
+    signed-in user, PDFs, exports and other downloads), so no shared cache or back button
+    keeps it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        response = self.get_response(request)
+        policy = getattr(settings, "ISPGEST_CONTENT_SECURITY_POLICY", "")
+        if policy and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = policy
+        user = getattr(request, "user", None)
+        private = bool(user is not None and user.is_authenticated)
+        content_type = response.get("Content-Type", "")
+        if content_type.startswith(_PRIVATE_TYPES) or "attachment" in response.get(
+            "Content-Disposition", ""
+        ):
+            private = True
+        if private:
+            response["Cache-Control"] = "no-store"
+        return response

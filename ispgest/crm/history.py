@@ -37,6 +37,7 @@ def record(
             summary=summary,
             changes=changes,
             obj=obj,
+            audit_entry=False,
         )
     elif prospect is not None:
         ProspectEvent.objects.create(

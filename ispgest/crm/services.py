@@ -949,6 +949,7 @@ def prospect_attach_client(*, actor, prospect: Prospect, client: Client) -> Pros
             action=event.action,
             summary=f"[{when}, como prospecto] {event.summary}",
             changes=event.changes,
+            audit_entry=False,  # audited when it happened to the prospect
         )
     locked.status = ProspectStatus.CONVERTED
     locked.converted_client = client

@@ -192,6 +192,7 @@ def record_cancel(*, actor, invoice: Invoice, reason: str) -> Record:
         action="fiscal.record_cancelled",
         summary=f"Registro VERI*FACTU de {invoice.number_display} anulado: {reason}",
         obj=record,
+        audit_entry=False,
     )
     transaction.on_commit(lambda: enqueue_submissions([alta.issuer_id]))
     return record
@@ -260,6 +261,7 @@ def record_correct(
         action="fiscal.record_corrected",
         summary=f"Registro VERI*FACTU de {invoice.number_display} subsanado: {reason}",
         obj=new,
+        audit_entry=False,
     )
     transaction.on_commit(lambda: enqueue_submissions([issuer_id]))
     return new

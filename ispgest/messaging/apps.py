@@ -5,3 +5,6 @@ class MessagingConfig(AppConfig):
     name = "ispgest.messaging"
     label = "messaging"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from ispgest.messaging import receivers  # noqa: F401  (connects the receivers)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from email.utils import make_msgid, parseaddr
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -29,9 +30,16 @@ class Attachment:
     filename: str
     content: bytes
     mimetype: str = "application/octet-stream"
+    # The repository row holding these bytes, when they are kept there (no second copy).
+    repository_file: object = None
 
 
 LOGO_CID = "isp-logo"
+
+#: Templates that carry a credential (a portal password, a reset link): the log keeps their
+#: body only until the message is delivered or given up, then a note in its place.
+CONFIDENTIAL_TEMPLATES = frozenset({"portal_password", "portal_reset"})
+REDACTED_BODY = "(Mensaje con credenciales de acceso: su contenido no se conserva tras el envío.)"
 
 
 def render_email(template: str, context: dict) -> tuple[str, str, str]:
@@ -48,6 +56,26 @@ def render_email(template: str, context: dict) -> tuple[str, str, str]:
     return subject, text, html
 
 
+def new_message_id() -> str:
+    """A Message-ID in the sender's domain, so replies can be threaded back."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "ispgest.local"
+    return make_msgid(domain=domain)
+
+
+def thread_headers(reply_to: EmailMessage | None) -> dict:
+    """In-Reply-To, References and the thread of a message that answers `reply_to`."""
+    if reply_to is None:
+        return {}
+    refs = reply_to.references.split()
+    if reply_to.message_id and reply_to.message_id not in refs:
+        refs.append(reply_to.message_id)
+    return {
+        "in_reply_to": reply_to.message_id,
+        "references": " ".join(refs[-20:]),
+        "thread": reply_to.thread or reply_to,
+    }
+
+
 def send_email(
     *,
     template: str,
@@ -58,11 +86,13 @@ def send_email(
     sent_by=None,
     attachments: Iterable[Attachment] = (),
     related=None,
+    reply_to: EmailMessage | None = None,
 ) -> EmailMessage:
     """Log the message and deliver it once the current transaction commits.
 
     `related` is the object the message is about (an invoice, a ticket...); a received reply
     to the message is handed to the receivers of `messaging.signals.email_received` with it.
+    `reply_to` is the message this one answers: its headers keep the conversation threaded.
     """
     from ispgest.messaging.tasks import deliver_email
 
@@ -79,12 +109,21 @@ def send_email(
         body_html=html,
         related_type=related._meta.label_lower if related is not None else "",
         related_id=str(related.pk) if related is not None else "",
+        message_id=new_message_id(),
+        **thread_headers(reply_to),
     )
     for att in attachments:
         row = EmailAttachment(
-            message=message, filename=att.filename, mimetype=att.mimetype, size=len(att.content)
+            message=message,
+            filename=att.filename,
+            mimetype=att.mimetype,
+            size=len(att.content),
+            repository_file=att.repository_file,
         )
-        row.file.save(f"{uuid.uuid4().hex}.bin", ContentFile(att.content), save=False)
+        if att.repository_file is not None:
+            row.file.name = att.repository_file.file.name
+        else:
+            row.file.save(f"{uuid.uuid4().hex}.bin", ContentFile(att.content), save=False)
         row.save()
     transaction.on_commit(lambda: deliver_email.enqueue(message.pk, 0))
     return message

@@ -12,4 +12,13 @@ JOBS = [
         "temporal del servidor de correo o una caída de los trabajadores).",
         timeout=timedelta(minutes=15),
     ),
+    ScheduledJob(
+        name="messaging.mailboxes_poll",
+        title="Lectura de buzones de correo",
+        task="ispgest.messaging.tasks.mailboxes_poll",
+        every=timedelta(minutes=3),
+        description="Lee los correos nuevos de cada buzón IMAP activo, los asigna al "
+        "cliente del remitente o los deja en «Sin asignar».",
+        timeout=timedelta(minutes=10),
+    ),
 ]

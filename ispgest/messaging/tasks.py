@@ -18,7 +18,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from ispgest.core.identity import isp_identity
-from ispgest.messaging.emails import LOGO_CID
+from ispgest.messaging.emails import CONFIDENTIAL_TEMPLATES, LOGO_CID, REDACTED_BODY
 from ispgest.messaging.models import EmailMessage
 
 # Seconds to wait before retry N (1-based); the last value repeats.
@@ -32,6 +32,17 @@ def _is_permanent(exc: Exception) -> bool:
     if isinstance(exc, smtplib.SMTPResponseException):
         return exc.smtp_code >= 500
     return False
+
+
+def _headers(message: EmailMessage) -> dict:
+    headers = {}
+    if message.message_id:
+        headers["Message-ID"] = message.message_id
+    if message.in_reply_to:
+        headers["In-Reply-To"] = message.in_reply_to
+    if message.references:
+        headers["References"] = message.references
+    return headers
 
 
 def _logo_part() -> MIMEImage | None:
@@ -60,6 +71,7 @@ def _build(message: EmailMessage) -> EmailMultiAlternatives:
         from_email=message.from_email,
         to=message.to,
         cc=message.cc,
+        headers=_headers(message),
     )
     if message.body_html:
         mail.attach_alternative(message.body_html, "text/html")
@@ -89,16 +101,30 @@ def deliver_email(message_id: int, expected_attempts: int | None = None) -> str:
     except Exception as exc:  # any SMTP/network failure is logged and retried
         return _record_failure(message, exc)
     EmailMessage.objects.filter(pk=message.pk).update(
-        status=EmailMessage.Status.SENT, error="", sent_at=timezone.now(), next_attempt_at=None
+        status=EmailMessage.Status.SENT,
+        error="",
+        sent_at=timezone.now(),
+        next_attempt_at=None,
+        **_redaction(message),
     )
     return EmailMessage.Status.SENT
+
+
+def _redaction(message: EmailMessage) -> dict:
+    """The body fields to overwrite once a credential-carrying message is done with."""
+    if message.template not in CONFIDENTIAL_TEMPLATES:
+        return {}
+    return {"body_text": REDACTED_BODY, "body_html": f"<p>{REDACTED_BODY}</p>"}
 
 
 def _record_failure(message: EmailMessage, exc: Exception) -> str:
     error = f"{type(exc).__name__}: {exc}"[:2000]
     if _is_permanent(exc) or message.attempts >= settings.ISPGEST_EMAIL_MAX_ATTEMPTS:
         EmailMessage.objects.filter(pk=message.pk).update(
-            status=EmailMessage.Status.FAILED, error=error, next_attempt_at=None
+            status=EmailMessage.Status.FAILED,
+            error=error,
+            next_attempt_at=None,
+            **_redaction(message),
         )
         return EmailMessage.Status.FAILED
     delay = BACKOFF[min(message.attempts, len(BACKOFF)) - 1]
@@ -132,3 +158,35 @@ def enqueue_due_retries(now=None) -> int:
 def email_retry_due() -> int:
     """Periodic task twin of `manage.py email_retry_due`."""
     return enqueue_due_retries()
+
+
+@task()
+def mailboxes_poll() -> dict:
+    """Periodic poll of every active IMAP mailbox (messaging/jobs.py). A mailbox whose server
+    fails keeps its error on its page and is tried again on the next run."""
+    from ispgest.messaging.inbound import poll_all
+
+    results = poll_all()
+    failed = [f"{r.mailbox}: {r.error}" for r in results if r.error]
+    summary = {
+        "mailboxes": len(results),
+        "stored": sum(r.stored for r in results),
+        "refused": sum(r.refused for r in results),
+        "failed": len(failed),
+    }
+    if failed and len(failed) == len(results):
+        raise RuntimeError("; ".join(failed))  # the scheduler shows the run as failed
+    return summary
+
+
+@task()
+def mailbox_poll_now(mailbox_id: int) -> str:
+    """ "Consultar ahora" from the mailbox's page."""
+    from ispgest.messaging.inbound import mailbox_poll
+    from ispgest.messaging.models import Mailbox
+
+    mailbox = Mailbox.objects.filter(pk=mailbox_id).first()
+    if mailbox is None:
+        return "missing"
+    result = mailbox_poll(mailbox)
+    return result.error or f"stored={result.stored}"

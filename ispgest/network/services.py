@@ -102,8 +102,17 @@ def router_update(
 
 @transaction.atomic
 def router_deactivate(*, actor, router: Router) -> Router:
-    Router.objects.filter(pk=router.pk).update(active=False, updated_at=timezone.now())
+    updated = Router.objects.filter(pk=router.pk, active=True).update(
+        active=False, updated_at=timezone.now()
+    )
     router.refresh_from_db()
+    if updated:
+        audit(
+            actor=actor,
+            action="router.deactivated",
+            obj=router,
+            summary=f"Router «{router.name}» desactivado.",
+        )
     return router
 
 
@@ -285,15 +294,7 @@ def _history(account: PPPoEAccount, *, actor, action: str, summary: str, changes
         summary=summary,
         changes=changes,
         obj=account,
-    )
-    audit(
-        actor=actor,
-        action=action,
-        obj=account,
-        summary=summary,
-        changes=changes,
-        client_id=account.client_id,
-    )
+    )  # record_event writes the audit entry too
 
 
 def _bump(account: PPPoEAccount, *, fields: list[str], kick: bool = False) -> None:

@@ -146,6 +146,7 @@ def portal_password_regenerate(*, actor, client: Client) -> PortalAccount:
         action="portal.password_regenerated",
         summary=summary,
         obj=account,
+        audit_entry=False,  # written below
     )
     audit(
         actor=actor,
@@ -270,7 +271,9 @@ def _set_password(*, client: Client, raw: str, action: str, summary: str) -> Por
     account.password = _hash(raw)
     account.password_set_at = timezone.now()
     account.save(update_fields=["password", "password_set_at", "updated_at"])
-    record_event(client=client, actor=None, action=action, summary=summary, obj=account)
+    record_event(
+        client=client, actor=None, action=action, summary=summary, obj=account, audit_entry=False
+    )
     audit(actor=None, action=action, obj=account, summary=summary, client_id=client.pk)
     return account
 

@@ -207,6 +207,7 @@ def _record(*, actor, ticket: Ticket, action: str, summary: str, changes=None) -
             summary=summary,
             changes=changes,
             obj=ticket,
+            audit_entry=False,  # written above
         )
 
 

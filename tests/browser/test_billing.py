@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_clerk_runs_billing_opens_the_pdf_pays_from_the_wallet_and_remits_sepa(
-    page, login, admin_user, smtp_server
+    page, login, admin_user, smtp_server, settings
 ):
     entity = setup_billing()
     iva = tax("IVA 21%", "21.00", included=False)
@@ -84,7 +84,8 @@ def test_a_clerk_runs_billing_opens_the_pdf_pays_from_the_wallet_and_remits_sepa
     ana.wallet.refresh_from_db()
     assert ana.wallet.balance == Decimal("290.00")
 
-    # SEPA: the client without IBAN is an error, the other one is remitted.
+    # SEPA: the client without IBAN is an error, the other one is remitted (in euros).
+    settings.ISPGEST_COUNTRY = "ES"
     page.goto("/facturacion/sepa/nueva/")
     page.get_by_label("Razón social").select_option(label=entity.name)
     page.get_by_label("Facturas con vencimiento hasta").fill(

@@ -77,6 +77,9 @@ def test_an_admin_creates_edits_and_deactivates_catalog_rows(page, login, admin_
 
 def test_a_seller_gets_403_on_the_catalog_pages(page, login, make_user):
     login(make_user(SELLER))
+    # The menu is there (a seller sees Clientes), without Configuración: the absence
+    # below cannot pass because the menu itself failed to render.
+    assert page.get_by_role("link", name="Clientes", exact=True).count() == 1
     assert page.get_by_role("link", name="Configuración").count() == 0
     for url in ("/configuracion/", "/configuracion/zonas/", "/configuracion/zonas/nuevo/"):
         response = page.goto(url)

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from ispgest.accounts.models import ApiToken
 from ispgest.billing import services
@@ -97,7 +98,12 @@ def test_wallet_panel_title_and_deposit_page(admin_client, admin_user, rf, billi
     for name, label in (("concept", "Concepto"), ("movement_date", "Fecha"), ("amount", "Importe")):
         assert f'<label for="id_{name}">{label}' in page
     admin_client.post(
-        url, {"concept": "Depósito", "movement_date": "2026-11-02", "amount": "12.50"}
+        url,
+        {
+            "concept": "Depósito",
+            "movement_date": timezone.localdate().isoformat(),  # not before the client
+            "amount": "12.50",
+        },
     )
     assert WalletMovement.objects.get().amount == Decimal("12.50")
     request = rf.get("/")
@@ -176,10 +182,16 @@ def test_api_documents_payments_wallet_preview_and_runs(
     assert r.status_code == 201 and r.json()["date"] == date.today().isoformat()
     r = client.get(f"/api/v1/billing/clients/{billing_client.pk}/preview", **auth)
     assert r.status_code == 200
+    # Numbering is chronological: after today's manual invoice the run is dated today, on
+    # the client's cycle day.
+    from ispgest.catalog.models import BillingCycle
+
+    today = timezone.localdate()
+    BillingCycle.objects.filter(pk=billing_client.billing_cycle_id).update(day_of_month=today.day)
     with django_capture_on_commit_callbacks(execute=True):
         r = client.post(
             "/api/v1/billing/runs",
-            {"run_date": "2026-11-01"},
+            {"run_date": today.isoformat()},
             content_type="application/json",
             **auth,
         )

@@ -1,12 +1,13 @@
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from lxml import etree
 
 from ispgest.billing import services
-from ispgest.billing.models import ClientBalance, InvoiceStatus, SepaState
+from ispgest.billing.models import ClientBalance, InvoiceStatus, SepaBatch, SepaState
 from ispgest.billing.sepa import sepa_batch_create, sepa_preview, sepa_return_record, validate_xml
 from ispgest.billing.services import LineInput
 from ispgest.billing.tests.factories import make_client, mandate, method, setup_billing
@@ -21,8 +22,20 @@ def invoice(client, amount="100", notify=False):
     )
 
 
-def test_sepa_batch_validates_and_reports_clients_without_iban():
+def test_sepa_refuses_to_remit_when_the_installation_does_not_invoice_in_euros(settings):
+    settings.ISPGEST_COUNTRY = "AR"
     entity = setup_billing()
+    today = timezone.localdate()
+    with pytest.raises(ValidationError, match="solo se cobran en euros"):
+        sepa_batch_create(
+            actor=None, entity=entity, due_until=today, collection_date=today + timedelta(days=5)
+        )
+    assert not SepaBatch.objects.exists()
+
+
+def test_sepa_batch_validates_and_reports_clients_without_iban(settings):
+    entity = setup_billing()
+    settings.ISPGEST_COUNTRY = "ES"  # SEPA collects in euros
     dd = method("direct_debit")
     ok = make_client(entity, payment_method=dd, name="Ana Pérez")
     mandate(ok)
@@ -111,4 +124,10 @@ def test_switched_off_payment_mails_are_not_sent(django_capture_on_commit_callba
             actor=None, client=client, method=method("cash"), amount="10", invoices=[inv]
         )
     assert not EmailMessage.objects.filter(client=client, template="payment_registered").exists()
-    assert date.today()  # noqa
+    # The same payment with the switch on does send its receipt: the test can fail.
+    type(client).objects.filter(pk=client.pk).update(send_payment_emails=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.payment_register(
+            actor=None, client=client, method=method("cash"), amount="10", invoices=[inv]
+        )
+    assert EmailMessage.objects.filter(client=client, template="payment_registered").count() == 1

@@ -113,6 +113,32 @@ def test_renewal_advances_the_next_date(subscriber, package, admin_user):
     assert assignment.next_renewal_date == date(2028, 1, 1)
 
 
+def test_removing_a_package_refuses_a_future_date_or_one_before_its_start(
+    subscriber, package, admin_user
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    start = today - timedelta(days=30)
+    assignment = services.package_assign(
+        actor=admin_user, client=subscriber, package=package, start_date=start
+    )
+    with pytest.raises(ValidationError, match="posterior a hoy") as exc:
+        services.package_assignment_remove(
+            actor=admin_user, assignment=assignment, on=date(2099, 1, 1)
+        )
+    assert "removed_on" in exc.value.message_dict
+    with pytest.raises(ValidationError, match="anterior a el inicio del paquete"):
+        services.package_assignment_remove(
+            actor=admin_user, assignment=assignment, on=start - timedelta(days=1)
+        )
+    assignment.refresh_from_db()
+    assert assignment.status == PackageAssignment.Status.ACTIVE
+    services.package_assignment_remove(actor=admin_user, assignment=assignment, on=today)
+
+
 def test_a_monthly_package_says_cada_1_mes(subscriber, package, admin_user):
     package.renewal_months = 1
     package.save(update_fields=["renewal_months"])

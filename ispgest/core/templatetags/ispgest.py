@@ -101,3 +101,11 @@ def ws_href(context, name: str, *args) -> str:
     """`href` plus, inside the workspace, its htmx attributes (see ws_swap)."""
     url = reverse(name, args=args)
     return format_html('href="{}" {}', url, ws_swap(context, url))
+
+
+@register.filter
+def iban_for(value: str, user) -> str:
+    """`{{ mandate.iban|iban_for:user }}`: whole for direct-debit roles, masked otherwise."""
+    from ispgest.core.country import iban_for as shown
+
+    return shown(user, value)

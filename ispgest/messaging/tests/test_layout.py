@@ -57,6 +57,8 @@ def test_every_template_has_both_parts_in_the_isp_layout(identity, name):
     assert "\n-- \nFibra Sur" in text
     # Signed by the ISP only: no template signs with the product's name.
     assert "\nispgest\n" not in text and "ispgest</p>" not in html
+    body = text.split("\n-- \n")[0].rstrip()
+    assert not body.endswith("Fibra Sur") and "<p>Fibra Sur" not in html  # signed once
 
 
 def test_the_logo_travels_inline_and_the_message_is_signed(
@@ -84,3 +86,24 @@ def test_the_logo_travels_inline_and_the_message_is_signed(
 def test_without_a_logo_no_image_is_referenced(identity):
     _subject, _text, html = render_email("client_message", {"body": "Hola"})
     assert "cid:" not in html
+
+
+def test_a_password_reaches_the_client_but_the_log_forgets_it(
+    identity, smtp_server, settings, django_capture_on_commit_callbacks
+):
+    from ispgest.messaging.emails import REDACTED_BODY
+    from ispgest.messaging.models import EmailMessage
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        message = send_email(
+            template="portal_password",
+            to=["cliente@example.com"],
+            context={"password": "Zq7-secreta-91", "login_email": "cliente@example.com"},
+        )
+    (mail,) = smtp_server.received
+    assert "Zq7-secreta-91" in mail.text()
+    message = EmailMessage.objects.get(pk=message.pk)
+    assert message.status == EmailMessage.Status.SENT
+    assert "Zq7-secreta-91" not in message.body_text + message.body_html
+    assert message.body_text == REDACTED_BODY

@@ -111,6 +111,9 @@ class PeerState:
     version: str = "7.16.2 (stable)"
     uptime: str = "1w2d03:04:05"
     rows: dict[str, list[dict[str, str]]] = field(default_factory=lambda: {m: [] for m in MENUS})
+    # indexes over `rows`: menu -> name -> row (unique-name menus), menu -> .id -> row
+    by_name: dict[str, dict[str, dict]] = field(default_factory=lambda: {m: {} for m in MENUS})
+    by_id: dict[str, dict[str, dict]] = field(default_factory=lambda: {m: {} for m in MENUS})
     next_id: int = 1
     # address -> (received out of 4, average ms); an address not listed does not answer.
     reachable: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -409,7 +412,7 @@ class RouterOSPeer:
         if menu in UNIQUE_NAME:
             if not name:
                 raise Trap("failure: name must be set", 1)
-            if any(r.get("name") == name for r in self.state.rows[menu]):
+            if name in self.state.by_name[menu]:
                 what = menu.rsplit("/", 1)[-1]
                 raise Trap(f"failure: {what} with the same name already exists", 1)
         row_id = f"*{self.state.next_id:X}"
@@ -420,20 +423,25 @@ class RouterOSPeer:
             row.setdefault("service", "any")
             row.setdefault("profile", "default")
         self.state.rows[menu].append(row)
+        self.state.by_id[menu][row_id] = row
+        if menu in UNIQUE_NAME:
+            self.state.by_name[menu][name] = row
         return row_id
 
     def _lookup(self, menu: str, ref: str) -> dict[str, str]:
-        for row in self.state.rows[menu]:
-            if row[".id"] == ref or row.get("name") == ref:
-                return row
-        raise Trap("no such item", 0)
+        row = self.state.by_id[menu].get(ref) or self.state.by_name[menu].get(ref)
+        if row is None:
+            raise Trap("no such item", 0)
+        return row
 
     def _set(self, menu: str, attrs: dict[str, str]) -> None:
         row = self._lookup(menu, attrs.get(".id") or attrs.get("numbers", ""))
         name = attrs.get("name")
         if name and menu in UNIQUE_NAME and name != row.get("name"):
-            if any(r.get("name") == name for r in self.state.rows[menu]):
+            if name in self.state.by_name[menu]:
                 raise Trap("failure: item with the same name already exists", 1)
+            self.state.by_name[menu].pop(row.get("name"), None)
+            self.state.by_name[menu][name] = row
         for k, v in attrs.items():
             if k in (".id", "numbers"):
                 continue
@@ -446,6 +454,9 @@ class RouterOSPeer:
         rows = [self._lookup(menu, ref) for ref in refs.split(",") if ref]
         for row in rows:
             self.state.rows[menu].remove(row)
+            self.state.by_id[menu].pop(row[".id"], None)
+            if self.state.by_name[menu].get(row.get("name")) is row:
+                del self.state.by_name[menu][row["name"]]
 
     def _ping(self, attrs):
         address = attrs.get("address", "")

@@ -5,8 +5,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from ispgest.billing.engine import CHUNK_SIZE, billing_run_execute
-from ispgest.billing.models import BillingRun
-from ispgest.core.models import Job
+from ispgest.billing.services import billing_run_start
 
 
 class Command(BaseCommand):
@@ -24,8 +23,7 @@ class Command(BaseCommand):
             run_date = _parse(date)
         except ValueError:
             raise CommandError(f"Fecha no válida: «{date}» (use AAAA-MM-DD).")
-        job = Job.objects.create(kind="billing_run", params={"run_date": run_date.isoformat()})
-        run = BillingRun.objects.create(run_date=run_date, job=job)
+        run = billing_run_start(actor=None, run_date=run_date, enqueue=False)
         run = billing_run_execute(run, chunk_size=chunk_size, notify=not no_email)
         self.stdout.write(
             self.style.SUCCESS(

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ispgest.accounts import staff_views
+from ispgest.catalog import staff_views
 
 urlpatterns = [
     path("", staff_views.user_list, name="user_list"),

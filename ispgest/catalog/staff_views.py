@@ -10,9 +10,9 @@ from django.views.decorators.http import require_POST
 
 from ispgest.accounts import services
 from ispgest.accounts.decorators import staff_required
-from ispgest.accounts.forms import StaffUserForm
 from ispgest.accounts.models import User
 from ispgest.accounts.roles import ROLES
+from ispgest.catalog.staff_forms import StaffUserForm
 
 
 def _errors_to_form(form, exc: ValidationError) -> None:

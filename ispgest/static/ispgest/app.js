@@ -42,3 +42,14 @@ function ispgestReveal(root) {
 document.addEventListener("DOMContentLoaded", function () { ispgestReveal(); });
 document.addEventListener("change", function () { ispgestReveal(); });
 document.addEventListener("htmx:afterSettle", function () { ispgestReveal(); });
+
+// A button marked data-fill="#field" data-fill-value="7" puts the value in that field.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest ? event.target.closest("[data-fill]") : null;
+  if (!button) return;
+  var field = document.querySelector(button.dataset.fill);
+  if (field) {
+    field.value = button.dataset.fillValue;
+    field.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+});

@@ -42,7 +42,7 @@ def dashboard_cards(request) -> list[Card]:
             value=str(drift),
             url=reverse("network:home"),
             hint=hint,
-            section="system",
+            section="work",
             order=60,
             level="warning" if drift or failed or unreachable else "",
         )

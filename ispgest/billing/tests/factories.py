@@ -66,7 +66,7 @@ def make_client(entity, *, email=None, notify="", billing_tax=None, day=1, condi
         billing_enabled=True,
         billing_entity=entity,
         tax_condition=condition,
-        invoice_type=InvoiceType.objects.get(code="B"),
+        invoice_type=extra.pop("invoice_type", None) or InvoiceType.objects.get(code="B"),
         billing_tax=billing_tax,
         billing_cycle=cycle(day),
         tax_id="20123456786",

@@ -36,9 +36,10 @@ def test_an_unpaid_client_past_the_grace_days_is_cut_and_restored_by_a_payment(
         services.pppoe_save(
             actor=admin_user, contract=late, data={"router": router, "username": "deudor"}
         )
+    # oldest first: numbering is chronological
+    invoice_due(exempt, "1000", due_in=-40)
     invoice = invoice_due(debtor, "1000", due_in=-15)
     invoice_due(on_time, "1000", due_in=-5)  # inside the grace days
-    invoice_due(exempt, "1000", due_in=-40)
     with django_capture_on_commit_callbacks(execute=True):
         assert cutoff.run_cutoff() == {"cut": 1, "restored": 0}
     late.refresh_from_db()

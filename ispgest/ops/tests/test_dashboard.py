@@ -14,7 +14,7 @@ from ispgest.billing import services as billing
 from ispgest.billing.services import LineInput
 from ispgest.billing.stats import refresh_money_tallies
 from ispgest.billing.tests.factories import make_client, make_contract, make_plan, setup_billing
-from ispgest.catalog.models import Seller, Zone
+from ispgest.catalog.models import InvoiceType, Seller, TaxCondition, Zone
 from ispgest.clients.stats import refresh_client_tallies
 from ispgest.ops.models import JobRun
 
@@ -170,7 +170,16 @@ def busy_isp(isp):
 
     entity = setup_billing.__globals__["BillingEntity"].objects.first()
     plan = make_plan("700.00")
-    late = make_client(entity, zone=isp["zone"], seller=isp["ana"], name="Morosa Tres")
+    # Type A (its own number sequence): `isp` already issued today's B invoices, and numbering
+    # is chronological, so this back-dated overdue invoice cannot join their sequence.
+    late = make_client(
+        entity,
+        zone=isp["zone"],
+        seller=isp["ana"],
+        name="Morosa Tres",
+        condition=TaxCondition.objects.get(name="Responsable Inscripto"),
+        invoice_type=InvoiceType.objects.get(code="A"),
+    )
     make_contract(late, plan)
     invoice_due(late, "70", due_in=-6)
     billing.wallet_deposit(actor=None, client=late, amount="15", concept="Adelanto")

@@ -79,8 +79,9 @@ def test_a_seller_gets_403_on_the_catalog_pages(page, login, make_user):
     login(make_user(SELLER))
     # The menu is there (a seller sees Clientes), without Configuración: the absence
     # below cannot pass because the menu itself failed to render.
-    assert page.get_by_role("link", name="Clientes", exact=True).count() == 1
-    assert page.get_by_role("link", name="Configuración").count() == 0
+    menu = page.get_by_role("navigation", name="Navegación principal")
+    assert menu.get_by_role("link", name="Clientes", exact=True).count() == 1
+    assert menu.get_by_role("link", name="Configuración").count() == 0
     for url in ("/configuracion/", "/configuracion/zonas/", "/configuracion/zonas/nuevo/"):
         response = page.goto(url)
         assert response.status == 403

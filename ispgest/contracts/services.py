@@ -163,7 +163,9 @@ def plan_update(*, actor, plan: Plan, data: dict[str, Any]) -> Plan:
             summary=f"Tarifa modificada: {plan}",
             changes=changes_of(old, plan),
         )
-        signals.plan_saved.send(sender=Plan, plan=plan, actor=actor, created=False)
+        signals.plan_saved.send(
+            sender=Plan, plan=plan, actor=actor, created=False, changed=tuple(changed)
+        )
     return plan
 
 

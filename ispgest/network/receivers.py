@@ -2,7 +2,9 @@
 
 Contract status drives the router: suspended -> no-service, active -> service, cancelled ->
 the secret is removed. A plan change updates the secret's profile and kicks the session so
-the new speed applies at once; a plan saved updates the profiles of every router.
+the new speed applies at once; a plan saved updates the profiles of every router, and a
+plan whose speed changed kicks the sessions of its secrets (a renamed one moves them to the
+profile of the new name).
 """
 
 from ispgest.contracts.models import ContractStatus
@@ -29,8 +31,8 @@ def on_contract_plan_changed(sender, *, contract, actor, **kwargs):
     services.pppoe_plan_changed(actor=actor, contract=contract)
 
 
-def on_plan_saved(sender, *, plan, actor, **kwargs):
-    services.profiles_changed(plan=plan)
+def on_plan_saved(sender, *, plan, actor, changed=(), **kwargs):
+    services.profiles_changed(plan=plan, changed=changed)
 
 
 def on_payment_registered(sender, *, payment, **kwargs):

@@ -225,14 +225,43 @@ def pool_delete(*, actor, pool: IPPool) -> None:
     _mark_router(pool.router_id)
 
 
-def profiles_changed(*, plan=None) -> None:
-    """A plan was created or changed: every active router with pools gets its profiles."""
+SPEED_FIELDS = frozenset(
+    {
+        "download_kbps",
+        "upload_kbps",
+        "burst_download_kbps",
+        "burst_upload_kbps",
+        "burst_threshold_download_kbps",
+        "burst_threshold_upload_kbps",
+        "burst_time_seconds",
+        "priority",
+    }
+)
+
+
+def profiles_changed(*, plan=None, changed=()) -> None:
+    """A plan was created or changed: every active router with pools gets its profiles.
+
+    A change of speed kicks the sessions of the plan's secrets, so the new rate-limit applies
+    at once; a new name moves the secrets to the profile of that name (the old managed profile
+    is removed by the sync once no secret uses it)."""
     for router_id in (
         Router.objects.filter(active=True, pools__isnull=False)
         .distinct()
         .values_list("pk", flat=True)
     ):
         _mark_router(router_id)
+    changed = set(changed or ())
+    if plan is None or not (changed & (SPEED_FIELDS | {"name"})):
+        return
+    kick = bool(changed & SPEED_FIELDS)
+    accounts = PPPoEAccount.objects.filter(contract__plan=plan, removed=False)
+    updates = {"version": F("version") + 1, "sync_status": SyncStatus.PENDING}
+    if kick:
+        updates["kick_pending"] = True
+    accounts.update(**updates, updated_at=timezone.now())
+    for router_id in set(accounts.values_list("router_id", flat=True)):
+        enqueue_sync(router_id)
 
 
 # -- PPPoE accounts -------------------------------------------------------------------------

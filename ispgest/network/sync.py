@@ -85,10 +85,13 @@ def _one_pass(router: Router) -> str:
     router.refresh_from_db()
     try:
         with routeros.session(router) as client:
-            if router.sync_needed:
+            profiles = router.sync_needed
+            if profiles:
                 Router.objects.filter(pk=router.pk).update(sync_needed=False)
                 push_pools_and_profiles(router, client)
             push_accounts(router, client, list(pending_accounts(router.pk)))
+            if profiles:
+                prune_profiles(router, client)
     except routeros.RouterOSError as exc:
         _router_failed(router, exc)
         return "failed"
@@ -129,6 +132,25 @@ def push_pools_and_profiles(router: Router, client: routeros.Client) -> None:
     plans = list(Plan.objects.filter(active=True).order_by("id"))
     _sync_menu(client, "/ip/pool", desired.desired_pools(router, pools))
     _sync_menu(client, "/ppp/profile", desired.desired_profiles(router, pools, plans))
+
+
+def prune_profiles(router: Router, client: routeros.Client) -> list[str]:
+    """Remove the managed plan profiles no plan wants any more (a plan renamed or
+    deactivated), once no secret on the router uses them. Profiles without the marker are
+    never touched."""
+    pools = list(IPPool.objects.filter(router=router).order_by("name"))
+    plans = list(Plan.objects.filter(active=True).order_by("id"))
+    wanted = desired.desired_profiles(router, pools, plans)
+    removed = []
+    for row in client.print("/ppp/profile"):
+        name = str(row.get("name", ""))
+        if name in wanted or not str(row.get("comment", "")).startswith(desired.MARKER + "plan:"):
+            continue
+        if client.print("/ppp/secret", proplist=(".id",), profile=name):
+            continue  # still used: removed by a later sync
+        client.remove("/ppp/profile", str(row[".id"]))
+        removed.append(name)
+    return removed
 
 
 def _fetch(client: routeros.Client, names: list[str]) -> dict[str, dict]:

@@ -10,7 +10,7 @@ from ispgest.clients.models import ClientEvent
 from ispgest.contracts import services as contract_services
 from ispgest.contracts.models import Plan
 from ispgest.core.models import AuditEntry
-from ispgest.network import services, sync
+from ispgest.network import routeros, services, sync
 from ispgest.network.desired import MARKER, NO_SERVICE_PROFILE
 from ispgest.network.models import IPPool, PPPoEAccount, SyncStatus
 
@@ -340,3 +340,64 @@ def test_ping_kick_and_status_read_the_router(peer, router, pools, contract, adm
         ClientEvent.objects.filter(client=contract.client).values_list("action", flat=True)
     )
     assert {"pppoe.ping", "pppoe.kicked"} <= actions
+
+
+def test_editing_a_plans_speed_kicks_the_sessions_of_its_secrets(
+    peer, router, pools, contract, plan, admin_user, run
+):
+    run(
+        services.pppoe_save,
+        actor=admin_user,
+        contract=contract,
+        data={"router": router, "username": "ana"},
+    )
+    peer.connect_session("ana")
+    run(contract_services.plan_update, actor=admin_user, plan=plan, data={"download_kbps": 200_000})
+    assert peer.find("/ppp/profile", name="Fibra-100")["rate-limit"] == "10000k/200000k"
+    assert peer.rows("/ppp/active") == []  # reconnects with the new speed
+    account = PPPoEAccount.objects.get()
+    assert not account.kick_pending and account.sync_status == SyncStatus.APPLIED
+
+
+def test_editing_a_plans_description_does_not_kick(
+    peer, router, pools, contract, plan, admin_user, run
+):
+    run(
+        services.pppoe_save,
+        actor=admin_user,
+        contract=contract,
+        data={"router": router, "username": "ana"},
+    )
+    peer.connect_session("ana")
+    run(contract_services.plan_update, actor=admin_user, plan=plan, data={"description": "Otra"})
+    assert len(peer.rows("/ppp/active")) == 1
+
+
+def test_renaming_a_plan_moves_its_secrets_and_removes_the_old_profile(
+    peer, router, pools, contract, plan, admin_user, run
+):
+    run(
+        services.pppoe_save,
+        actor=admin_user,
+        contract=contract,
+        data={"router": router, "username": "ana"},
+    )
+    peer.add_row("/ppp/profile", name="a-mano", comment="hecho a mano")
+    peer.add_row("/ppp/profile", name="viejo", comment="ispgest-no")
+    run(contract_services.plan_update, actor=admin_user, plan=plan, data={"name": "Fibra 150"})
+    assert peer.find("/ppp/secret", name="ana")["profile"] == "Fibra-150"
+    names = {r["name"] for r in peer.rows("/ppp/profile")}
+    assert "Fibra-100" not in names and "Fibra-150" in names
+    assert {"a-mano", "viejo"} <= names  # profiles without the marker are never touched
+
+
+def test_a_stale_managed_profile_still_used_by_a_secret_is_kept(
+    peer, router, pools, plan, admin_user
+):
+    peer.add_row("/ppp/profile", name="Antiguo", comment=MARKER + "plan:999")
+    ref = peer.add_row("/ppp/secret", name="pepe", profile="Antiguo", password="x")
+    with routeros.session(router) as client:
+        assert sync.prune_profiles(router, client) == []
+        client.remove("/ppp/secret", ref)
+        assert sync.prune_profiles(router, client) == ["Antiguo"]
+    assert peer.find("/ppp/profile", name="Antiguo") is None

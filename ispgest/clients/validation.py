@@ -18,6 +18,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models
+from django.db.models.functions import Lower
 
 from ispgest.clients.models import NOTES_MAX_LENGTH, Client, ExtraFieldValue, PersonType
 from ispgest.core.country import clean_tax_id, get_profile
@@ -316,13 +317,17 @@ def _check_tax_id(candidate: Client, errors: _Errors) -> None:
                 errors.add("tax_id", f"Número tributario: {msg}", "invalid_tax_id")
 
 
-def validate_client_data(client: Client, data: dict[str, Any]) -> dict[str, Any]:
+def validate_client_data(
+    client: Client, data: dict[str, Any], *, unique: bool = True
+) -> dict[str, Any]:
     """Check `data` (the fields to change) against every rule of a client's data.
 
     Returns {field: cleaned value} ready to `setattr` on the client (it may include derived
     fields: `name` composed from the parts, `tax_id_kind` defaulted, name parts cleared for a
     legal person). Raises ValidationError({field: [Spanish message naming the field]}) with
-    every error found. Writes nothing.
+    every error found. Writes nothing. `unique=False` leaves out the two checks against
+    other clients (e-mail and custom id taken), for a caller that checks many rows at once
+    with `taken_emails` / `taken_custom_ids` and adds the same messages.
     """
     errors = _Errors()
     unknown = sorted(set(data) - set(CLIENT_FIELDS))
@@ -350,17 +355,13 @@ def validate_client_data(client: Client, data: dict[str, Any]) -> dict[str, Any]
     if is_new or touched & set(TAX_ID_FIELDS):
         _check_tax_id(candidate, errors)
         touched |= {"tax_id", "tax_id_kind"}
-    if "email" in touched and candidate.email and "email" not in errors:
+    if unique and "email" in touched and candidate.email and "email" not in errors:
         clash = Client.objects.filter(email__iexact=candidate.email).exclude(pk=client.pk).first()
         if clash is not None:
             errors.add("email", email_taken_message(candidate.email), "unique")
-    if "custom_id" in touched and candidate.custom_id and "custom_id" not in errors:
+    if unique and "custom_id" in touched and candidate.custom_id and "custom_id" not in errors:
         if Client.objects.filter(custom_id=candidate.custom_id).exclude(pk=client.pk).exists():
-            errors.add(
-                "custom_id",
-                f"ID Cliente Personalizable: «{candidate.custom_id}» ya lo tiene otro cliente.",
-                "unique",
-            )
+            errors.add("custom_id", custom_id_taken_message(candidate.custom_id), "unique")
     errors.raise_if_any()
     cleaned = {}
     for name in touched:
@@ -370,6 +371,28 @@ def validate_client_data(client: Client, data: dict[str, Any]) -> dict[str, Any]
         else:
             cleaned[name] = getattr(candidate, field.attname)
     return cleaned
+
+
+def custom_id_taken_message(custom_id: str) -> str:
+    return f"ID Cliente Personalizable: «{custom_id}» ya lo tiene otro cliente."
+
+
+def taken_emails(emails) -> set[str]:
+    """The lower-cased e-mails among `emails` that a client already has: one query through
+    the case-insensitive unique index (`uniq_client_email_ci`, on LOWER(email))."""
+    lowered = sorted({e.lower() for e in emails if e})
+    if not lowered:
+        return set()
+    rows = Client.objects.annotate(email_ci=Lower("email")).filter(email_ci__in=lowered)
+    return set(rows.values_list("email_ci", flat=True))
+
+
+def taken_custom_ids(custom_ids) -> set[str]:
+    """The custom ids among `custom_ids` that a client already has (one query)."""
+    wanted = sorted({c for c in custom_ids if c})
+    if not wanted:
+        return set()
+    return set(Client.objects.filter(custom_id__in=wanted).values_list("custom_id", flat=True))
 
 
 def email_taken_message(email: str) -> str:

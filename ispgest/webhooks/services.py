@@ -165,9 +165,24 @@ def serialise(obj: models.Model) -> dict:
     return json.loads(json.dumps(out, cls=DjangoJSONEncoder))
 
 
-def emit(event_type: str, obj: models.Model, extra: dict | None = None) -> Event | None:
-    """Store the event and queue its deliveries on commit (no-op without subscribers)."""
-    subs = [s for s in Subscription.objects.filter(active=True) if event_type in s.events]
+def subscribers(event_type: str) -> list[Subscription]:
+    """The active subscriptions that receive `event_type`."""
+    return [s for s in Subscription.objects.filter(active=True) if event_type in s.events]
+
+
+def emit(
+    event_type: str,
+    obj: models.Model,
+    extra: dict | None = None,
+    *,
+    subs: list[Subscription] | None = None,
+) -> Event | None:
+    """Store the event and queue its deliveries on commit (no-op without subscribers).
+
+    `subs` lets a caller that emits many events of one type look the subscribers up once.
+    """
+    if subs is None:
+        subs = subscribers(event_type)
     if not subs:
         return None
     data = serialise(obj)

@@ -127,6 +127,56 @@ def test_an_email_already_in_the_database_is_flagged(cat, admin_user, make_clien
     assert imp.errors[0][:2] == [2, "E-mail"] and "ya lo usa otro cliente" in imp.errors[0][2]
 
 
+def test_taken_emails_and_custom_ids_are_flagged_per_chunk_with_the_row_messages(
+    cat, admin_user, make_client, settings
+):
+    """The dry run asks the database once per chunk; each row still gets the message of
+    validate_client_data, after its other errors, and a row with a bad e-mail is not also
+    reported as taken."""
+    make_client(email="Ya@Example.com", custom_id="C-7")
+    make_client(email="b@example.com", custom_id="C-8")
+    rows = [
+        "ID cliente,Nombre,E-mail,Tipo de persona",
+        "C-7,Uno,otro@example.com,",
+        ",Dos,YA@example.COM,",
+        "C-8,,B@example.com,Natural",
+        ",Cuatro,no-es-un-correo,",
+        ",Cinco,libre@example.com,",
+    ]
+    imp = check(admin_user, upload(admin_user, "\n".join(rows).encode()))
+    by_row = {}
+    for row, column, message in imp.errors:
+        by_row.setdefault(row, []).append((column, message))
+    assert sorted(by_row) == [2, 3, 4, 5], by_row
+    assert by_row[2] == [
+        ("ID cliente", "ID Cliente Personalizable: «C-7» ya lo tiene otro cliente.")
+    ]
+    assert [c for c, _m in by_row[3]] == ["E-mail"] and "ya lo usa otro cliente" in by_row[3][0][1]
+    columns = [c for c, _m in by_row[4]]
+    assert columns[-2:] == ["E-mail", "ID cliente"], by_row[4]
+    assert "obligatorio para una persona física" in by_row[4][0][1]
+    assert [c for c, _m in by_row[5]] == ["E-mail"] and "ya lo usa" not in by_row[5][0][1]
+    assert (imp.valid_count, imp.error_count) == (1, 4)
+
+
+def test_the_dry_run_asks_the_database_per_chunk_not_per_row(
+    cat, admin_user, make_client, django_assert_max_num_queries
+):
+    make_client(email="c5@example.com")
+    lines = ["Nombre,E-mail,ID cliente,Zona"] + [
+        f"C{i},c{i}@example.com,X{i},{cat.zone.name}" for i in range(2500)
+    ]
+    imp = upload(admin_user, "\n".join(lines).encode())
+    importing.import_set_mapping(actor=admin_user, imp=imp, mapping=imp.mapping)
+    # 2,500 rows are 3 chunks: 2 uniqueness queries each, the catalogs once, a few more for
+    # the import row; a query per row would be thousands.
+    with django_assert_max_num_queries(40):
+        importing.import_check(actor=admin_user, imp=imp)
+    imp.refresh_from_db()
+    assert (imp.valid_count, imp.error_count) == (2499, 1)
+    assert imp.errors[0][0] == 7 and "ya lo usa otro cliente" in imp.errors[0][2]
+
+
 def test_missing_catalog_values_are_listed_and_created_in_the_same_step(cat, admin_user):
     imp = check(admin_user, upload(admin_user, b"Nombre,Zona\nA,Sur Lejano\nB,Norte\n"))
     assert imp.missing == {"zone": ["Sur Lejano"]}

@@ -237,3 +237,43 @@ def test_the_pages_create_test_and_redeliver(receiver, admin_client):
 def test_a_role_without_webhook_permissions_gets_403(client, make_user):
     client.force_login(make_user(BILLING))
     assert client.get(reverse("webhooks:list")).status_code == 403
+
+
+def test_a_run_of_many_documents_looks_the_subscribers_up_once(admin_user, settings):
+    """A billing run's documents_issued carries up to a million ids: one lookup, not one each."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ispgest.billing import services as billing
+    from ispgest.billing import signals
+    from ispgest.billing.services import LineInput
+    from ispgest.billing.tests.factories import make_client, setup_billing
+    from ispgest.webhooks.models import Event
+
+    setup = setup_billing()
+    ids = [
+        billing.document_create(
+            actor=admin_user,
+            client=make_client(setup),
+            lines=[LineInput("Alta", "1", "10")],
+            notify=False,
+        ).pk
+        for _ in range(5)
+    ]
+
+    def queries_of_one_signal() -> list[str]:
+        with CaptureQueriesContext(connection) as ctx:
+            signals.documents_issued.send(sender=None, invoice_ids=ids, actor=admin_user)
+        return [q["sql"] for q in ctx.captured_queries]
+
+    def lookups(sql: list[str]) -> int:
+        return len([q for q in sql if "webhooks_subscription" in q])
+
+    assert lookups(queries_of_one_signal()) == 1
+    assert not Event.objects.exists()
+    settings.ISPGEST_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+    services.subscription_create(
+        actor=admin_user, name="Contable", url="http://127.0.0.1:9/hook", events=["invoice.issued"]
+    )
+    assert lookups(queries_of_one_signal()) == 1
+    assert Event.objects.filter(type="invoice.issued").count() == 5

@@ -16,7 +16,7 @@ from ispgest.clients.scoping import visible_clients
 from ispgest.contracts.models import Contract
 from ispgest.core.exceptions import DomainError
 from ispgest.network import routeros, services
-from ispgest.network.models import IPPool, PPPoEAccount
+from ispgest.network.models import CutoffRule, IPPool, PPPoEAccount
 from ispgest.network.models import Router as RouterModel
 
 router = Router(tags=["red"])
@@ -381,3 +381,78 @@ def router_reconciliation(request, router_id: int):
             for r in report.rows
         ],
     }
+
+
+# -- non-payment cut-off rules (only an Administrador) ------------------------------------------
+
+
+class CutoffRuleOut(Schema):
+    id: int
+    name: str
+    billing_entity: int | None = Field(None, alias="billing_entity_id")
+    zone: int | None = Field(None, alias="zone_id")
+    grace_days: int
+    active: bool
+    exempt_clients: list[int]
+
+    @staticmethod
+    def resolve_exempt_clients(obj) -> list[int]:
+        return sorted(obj.exempt_clients.values_list("pk", flat=True))
+
+
+class CutoffRuleIn(Schema):
+    name: str
+    billing_entity: int | None = None
+    zone: int | None = None
+    grace_days: int = 10
+    active: bool = True
+    exempt_clients: list[int] = Field(default_factory=list, description="Números de cliente.")
+
+
+class CutoffRulePatch(Schema):
+    name: str | None = None
+    billing_entity: int | None = None
+    zone: int | None = None
+    grace_days: int | None = None
+    active: bool | None = None
+    exempt_clients: list[int] | None = None
+
+
+@router.get("/cutoff-rules", response=list[CutoffRuleOut], url_name="cutoff_rule_list")
+@paginate
+def cutoff_rule_list(request, active: bool | None = None):
+    """Reglas de corte por impago."""
+    require_perms(request, "network.view_cutoffrule")
+    qs = CutoffRule.objects.order_by("name", "id")
+    return qs if active is None else qs.filter(active=active)
+
+
+@router.get("/cutoff-rules/{int:rule_id}", response=CutoffRuleOut, url_name="cutoff_rule_get")
+def cutoff_rule_get(request, rule_id: int):
+    require_perms(request, "network.view_cutoffrule")
+    return get_object_or_404(CutoffRule, pk=rule_id)
+
+
+@router.post("/cutoff-rules", response={201: CutoffRuleOut}, url_name="cutoff_rule_create")
+def cutoff_rule_create(request, payload: CutoffRuleIn):
+    require_perms(request, "network.add_cutoffrule")
+    return Status(201, services.cutoff_rule_create(actor=request.user, data=payload.dict()))
+
+
+@router.patch("/cutoff-rules/{int:rule_id}", response=CutoffRuleOut, url_name="cutoff_rule_update")
+def cutoff_rule_update(request, rule_id: int, payload: CutoffRulePatch):
+    require_perms(request, "network.change_cutoffrule")
+    rule = get_object_or_404(CutoffRule, pk=rule_id)
+    data = payload.dict(exclude_unset=True)
+    data = {k: v for k, v in data.items() if v is not None or k in ("billing_entity", "zone")}
+    return services.cutoff_rule_update(actor=request.user, rule=rule, data=data)
+
+
+@router.delete(
+    "/cutoff-rules/{int:rule_id}", response=CutoffRuleOut, url_name="cutoff_rule_deactivate"
+)
+def cutoff_rule_deactivate(request, rule_id: int):
+    """Desactiva la regla (no se borra: sus cortes quedan en el historial)."""
+    require_perms(request, "network.change_cutoffrule")
+    rule = get_object_or_404(CutoffRule, pk=rule_id)
+    return services.cutoff_rule_deactivate(actor=request.user, rule=rule)

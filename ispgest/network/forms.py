@@ -1,9 +1,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ispgest.catalog.models import Zone
+from ispgest.catalog.models import BillingEntity, Zone
 from ispgest.core.forms import StyledFormMixin
-from ispgest.network.models import IPPool, Router
+from ispgest.network.models import CutoffRule, IPPool, Router
 
 
 class RouterForm(StyledFormMixin, forms.ModelForm):
@@ -92,3 +92,31 @@ class PPPoEForm(StyledFormMixin, forms.Form):
             initial.setdefault("router", contract.router_id)
         super().__init__(*args, **kwargs)
         self.fields["router"].queryset = Router.objects.filter(active=True).order_by("name")
+
+
+class CutoffRuleForm(StyledFormMixin, forms.ModelForm):
+    """ "Corte por impago": the exempt clients are typed as client numbers."""
+
+    exempt_clients = forms.CharField(
+        label=_("Clientes exentos"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Números de cliente separados por comas; a estos clientes nunca se les corta."),
+    )
+
+    class Meta:
+        model = CutoffRule
+        fields = ["name", "billing_entity", "zone", "grace_days", "active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["billing_entity"].queryset = BillingEntity.objects.filter(active=True)
+        self.fields["zone"].queryset = Zone.objects.filter(active=True)
+        self.fields["grace_days"].help_text = _(
+            "Días después del vencimiento de una factura impagada antes de cortar el servicio."
+        )
+        if self.instance.pk and not self.is_bound:
+            self.initial["exempt_clients"] = ", ".join(
+                str(pk) for pk in self.instance.exempt_clients.values_list("pk", flat=True)
+            )

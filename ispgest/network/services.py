@@ -17,11 +17,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from ispgest.clients.history import record_event
+from ispgest.clients.models import Client
 from ispgest.contracts.models import Contract, ContractStatus
 from ispgest.core.audit import audit
 from ispgest.core.exceptions import DomainError
 from ispgest.network import desired, routeros, secrets
-from ispgest.network.models import IPPool, PPPoEAccount, Router, SyncStatus
+from ispgest.network.models import CutoffRule, IPPool, PPPoEAccount, Router, SyncStatus
 from ispgest.network.tasks import enqueue_sync
 
 ROUTER_FIELDS = (
@@ -611,3 +612,130 @@ def pppoe_kick(*, actor, account: PPPoEAccount) -> int:
 
 def pppoe_password(account: PPPoEAccount) -> str:
     return secrets.decrypt(account.password_encrypted)
+
+
+# -- non-payment cut-off rules ("Corte por impago") -------------------------------------------
+
+CUTOFF_FIELDS = ("name", "billing_entity", "zone", "grace_days", "active")
+
+
+def _parse_exempt(value) -> list[int]:
+    """Client numbers as a list or as text separated by commas or spaces."""
+    if value in (None, ""):
+        return []
+    items = value if isinstance(value, list | tuple) else re.split(r"[\s,;]+", str(value))
+    out = []
+    for item in items:
+        text = str(getattr(item, "pk", item)).strip()
+        if not text:
+            continue
+        if not text.isdigit():
+            raise DomainError(
+                f"Clientes exentos: «{text}» no es un número de cliente.", field="exempt_clients"
+            )
+        out.append(int(text))
+    return sorted(set(out))
+
+
+def _cutoff_check(rule, exempt: list[int]) -> None:
+    rule.name = (rule.name or "").strip()
+    if not rule.name:
+        raise DomainError("Indique el nombre de la regla.", field="name")
+    if len(rule.name) > 120:
+        raise DomainError("El nombre admite hasta 120 caracteres.", field="name")
+    if not rule.billing_entity_id and not rule.zone_id:
+        raise DomainError(
+            "Indique la entidad de facturación o la zona a la que se aplica la regla.",
+            field="billing_entity",
+        )
+    from ispgest.catalog.models import BillingEntity, Zone
+
+    if (
+        rule.billing_entity_id
+        and not BillingEntity.objects.filter(pk=rule.billing_entity_id).exists()
+    ):
+        raise DomainError("La entidad de facturación no existe.", field="billing_entity")
+    if rule.zone_id and not Zone.objects.filter(pk=rule.zone_id).exists():
+        raise DomainError("La zona no existe.", field="zone")
+    try:
+        days = int(rule.grace_days)
+    except (TypeError, ValueError):
+        raise DomainError("Los días de gracia deben ser un número.", field="grace_days") from None
+    if not 0 <= days <= 365:
+        raise DomainError("Los días de gracia deben estar entre 0 y 365.", field="grace_days")
+    rule.grace_days = days
+    found = set(Client.objects.filter(pk__in=exempt).values_list("pk", flat=True))
+    missing = [str(pk) for pk in exempt if pk not in found]
+    if missing:
+        raise DomainError(
+            f"Clientes exentos: no existen los clientes {', '.join(missing)}.",
+            field="exempt_clients",
+        )
+
+
+def _cutoff_apply(rule, data: dict[str, Any]) -> None:
+    for name in CUTOFF_FIELDS:
+        if name not in data:
+            continue
+        value = data[name]
+        if name in ("billing_entity", "zone"):
+            attr = f"{name}_id"
+            value = getattr(value, "pk", value) or None
+            setattr(rule, attr, value)
+        else:
+            setattr(rule, name, value)
+
+
+def _cutoff_summary(rule, exempt: list[int]) -> str:
+    scope = " / ".join(str(x) for x in (rule.billing_entity, rule.zone) if x)
+    return (
+        f"Regla de corte «{rule.name}» ({scope}): {rule.grace_days} días de gracia, "
+        f"{len(exempt)} clientes exentos{'' if rule.active else ', inactiva'}."
+    )
+
+
+@transaction.atomic
+def cutoff_rule_create(*, actor, data: dict[str, Any]):
+    rule = CutoffRule()
+    _cutoff_apply(rule, data)
+    exempt = _parse_exempt(data.get("exempt_clients"))
+    _cutoff_check(rule, exempt)
+    rule.save()
+    rule.exempt_clients.set(exempt)
+    audit(
+        actor=actor, action="cutoff_rule.created", obj=rule, summary=_cutoff_summary(rule, exempt)
+    )
+    return rule
+
+
+@transaction.atomic
+def cutoff_rule_update(*, actor, rule, data: dict[str, Any]):
+    rule = CutoffRule.objects.select_for_update().get(pk=rule.pk)
+    _cutoff_apply(rule, data)
+    if "exempt_clients" in data:
+        exempt = _parse_exempt(data.get("exempt_clients"))
+    else:
+        exempt = list(rule.exempt_clients.values_list("pk", flat=True))
+    _cutoff_check(rule, exempt)
+    rule.save()
+    rule.exempt_clients.set(exempt)
+    audit(
+        actor=actor, action="cutoff_rule.updated", obj=rule, summary=_cutoff_summary(rule, exempt)
+    )
+    return rule
+
+
+@transaction.atomic
+def cutoff_rule_deactivate(*, actor, rule):
+    updated = CutoffRule.objects.filter(pk=rule.pk, active=True).update(
+        active=False, updated_at=timezone.now()
+    )
+    rule.refresh_from_db()
+    if updated:
+        audit(
+            actor=actor,
+            action="cutoff_rule.deactivated",
+            obj=rule,
+            summary=f"Regla de corte «{rule.name}» desactivada.",
+        )
+    return rule

@@ -24,4 +24,8 @@ urlpatterns = [
     path("pppoe/<int:pk>/eliminar/", views.pppoe_delete, name="pppoe_delete"),
     path("pppoe/<int:pk>/adoptar/", views.pppoe_adopt, name="pppoe_adopt"),
     path("pppoe/<int:pk>/reintentar/", views.pppoe_retry, name="pppoe_retry"),
+    path("cortes/", views.cutoff_list, name="cutoff_list"),
+    path("cortes/nueva/", views.cutoff_create, name="cutoff_create"),
+    path("cortes/<int:pk>/editar/", views.cutoff_edit, name="cutoff_edit"),
+    path("cortes/<int:pk>/desactivar/", views.cutoff_deactivate, name="cutoff_deactivate"),
 ]

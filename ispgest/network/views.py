@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -9,8 +10,15 @@ from ispgest.clients.scoping import visible_clients
 from ispgest.clients.workspace import back_to_section, render_in_workspace
 from ispgest.contracts.models import Contract
 from ispgest.network import routeros, services, tasks
-from ispgest.network.forms import PoolForm, PPPoEForm, RouterForm
-from ispgest.network.models import IPPool, PPPoEAccount, Router, SyncStatus
+from ispgest.network.forms import CutoffRuleForm, PoolForm, PPPoEForm, RouterForm
+from ispgest.network.models import (
+    CutoffRule,
+    IPPool,
+    PPPoEAccount,
+    Router,
+    ServiceCut,
+    SyncStatus,
+)
 
 
 def _form_error(form, exc: ValidationError) -> None:
@@ -357,3 +365,54 @@ def reconcile(request, pk: int):
 
     DriftCheck.objects.create(router=router, **report.counts)
     return render(request, "network/reconcile.html", {"router": router, "report": report})
+
+
+# -- non-payment cut-off rules ------------------------------------------------------------------
+
+
+@staff_required("network.view_cutoffrule")
+def cutoff_list(request):
+    rules = (
+        CutoffRule.objects.select_related("billing_entity", "zone")
+        .annotate(n_exempt=Count("exempt_clients", distinct=True))
+        .order_by("-active", "name", "id")
+    )
+    open_cuts = ServiceCut.objects.filter(restored_at__isnull=True).count()
+    return render(request, "network/cutoff_list.html", {"rules": rules, "open_cuts": open_cuts})
+
+
+def _cutoff_form(request, rule):
+    form = CutoffRuleForm(request.POST or None, instance=rule)
+    if request.method == "POST" and form.is_valid():
+        data = {**form.cleaned_data}
+        try:
+            if rule is None:
+                services.cutoff_rule_create(actor=request.user, data=data)
+            else:
+                services.cutoff_rule_update(actor=request.user, rule=rule, data=data)
+        except ValidationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, "Regla de corte guardada.")
+            return redirect("network:cutoff_list")
+    status = 422 if request.method == "POST" else 200
+    return render(request, "network/cutoff_form.html", {"form": form, "rule": rule}, status=status)
+
+
+@staff_required("network.add_cutoffrule")
+def cutoff_create(request):
+    return _cutoff_form(request, None)
+
+
+@staff_required("network.change_cutoffrule")
+def cutoff_edit(request, pk: int):
+    return _cutoff_form(request, get_object_or_404(CutoffRule, pk=pk))
+
+
+@require_POST
+@staff_required("network.change_cutoffrule")
+def cutoff_deactivate(request, pk: int):
+    rule = get_object_or_404(CutoffRule, pk=pk)
+    services.cutoff_rule_deactivate(actor=request.user, rule=rule)
+    messages.success(request, f"Regla de corte «{rule.name}» desactivada.")
+    return redirect("network:cutoff_list")

@@ -1,5 +1,5 @@
 """Billing endpoints under /api/v1/billing/: documents (list, read, PDF), credit notes,
-payments, wallet movements, the next-invoice preview and billing runs.
+payments, wallet movements, the next-invoice preview, billing runs and SEPA return files.
 
 Every endpoint checks its permission and reads clients through visible_clients(); writes go
 through billing/services.py, so the API enforces exactly the rules of the pages.
@@ -10,7 +10,8 @@ from decimal import Decimal
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from ispgest.api.base import require_perms
@@ -407,3 +408,54 @@ def run_start(request, payload: RunIn):
 def run_get(request, run_id: int):
     require_perms(request, "billing.view_billingrun")
     return get_object_or_404(BillingRun.objects.select_related("job"), pk=run_id)
+
+
+class SepaReturnUnmatchedOut(Schema):
+    end_to_end_id: str
+    amount: Decimal | None
+    reason: str
+    problem: str
+
+
+class SepaReturnFileOut(Schema):
+    id: int
+    kind: str = Field(description="pain.002.001.03 | camt.054.001.02 | camt.054.001.08")
+    message_id: str
+    sha256: str
+    matched_count: int
+    matched_total: Decimal
+    unmatched_count: int
+    unmatched: list[SepaReturnUnmatchedOut]
+    returned_invoice_ids: list[int]
+
+
+@router.post(
+    "/sepa/returns", response={201: SepaReturnFileOut}, url_name="billing_sepa_returns_import"
+)
+def sepa_returns_import(request, file: File[UploadedFile]):
+    """Importar un fichero de devoluciones del banco (pain.002.001.03, camt.054.001.02 o
+    .001.08, hasta 2 MB): se valida contra su XSD y se aplica entero o nada. Cada adeudo
+    casado por referencia extremo a extremo e importe se devuelve (pago revertido, factura
+    pendiente); los no casados se listan. El mismo fichero o identificador de mensaje dos
+    veces: 422."""
+    from ispgest.billing.sepa_returns import MAX_FILE_SIZE, sepa_return_file_import
+    from ispgest.core.exceptions import DomainError
+
+    require_perms(request, "billing.manage_sepa")
+    if file.size > MAX_FILE_SIZE:
+        raise DomainError("Fichero: supera el tamaño máximo de 2 MB.", field="file")
+    record = sepa_return_file_import(actor=request.user, content=file.read(), file_name=file.name)
+    return Status(
+        201,
+        {
+            "id": record.pk,
+            "kind": record.kind,
+            "message_id": record.message_id,
+            "sha256": record.sha256,
+            "matched_count": record.matched_count,
+            "matched_total": record.matched_total,
+            "unmatched_count": record.unmatched_count,
+            "unmatched": record.unmatched,
+            "returned_invoice_ids": sorted(record.items.values_list("invoice_id", flat=True)),
+        },
+    )

@@ -130,6 +130,16 @@ class SepaForm(StyledFormMixin, forms.Form):
     collection_date = forms.DateField(label=_("Fecha de cobro"), widget=DateInput())
 
 
+class SepaReturnFileForm(StyledFormMixin, forms.Form):
+    file = forms.FileField(
+        label=_("Fichero de devoluciones (pain.002 o camt.054)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".xml,application/xml,text/xml"}),
+    )
+    content = forms.CharField(required=False, widget=forms.HiddenInput())
+    file_name = forms.CharField(required=False, max_length=255, widget=forms.HiddenInput())
+
+
 class ReminderSettingsForm(StyledFormMixin, forms.ModelForm):
     class Meta:
         model = ReminderSettings

@@ -667,6 +667,47 @@ class SepaBatchItem(models.Model):
         return f"{self.mandate_reference}: {self.amount}"
 
 
+class SepaReturnFile(models.Model):
+    """A bank's return or status file (pain.002, camt.054) applied to the SEPA batches.
+
+    The SHA-256 of its content and its message id are unique: the same file, or another
+    file with the same message id, is refused. `unmatched` keeps the transactions that no
+    debit of ours matched ({end_to_end_id, amount, reason, problem}), for staff to settle
+    by hand."""
+
+    class Kind(models.TextChoices):
+        PAIN_002_001_03 = "pain.002.001.03", "pain.002.001.03"
+        CAMT_054_001_02 = "camt.054.001.02", "camt.054.001.02"
+        CAMT_054_001_08 = "camt.054.001.08", "camt.054.001.08"
+
+    sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True)
+    message_id = models.CharField(_("Identificador del mensaje"), max_length=35, unique=True)
+    kind = models.CharField(_("Tipo"), max_length=20, choices=Kind.choices)
+    file_name = models.CharField(_("Fichero"), max_length=255, blank=True)
+    matched_count = models.PositiveIntegerField(_("Devoluciones aplicadas"), default=0)
+    unmatched_count = models.PositiveIntegerField(_("Sin casar"), default=0)
+    matched_total = models.DecimalField(_("Importe devuelto"), default=ZERO, **MONEY)
+    unmatched = models.JSONField(_("Transacciones sin casar"), default=list, blank=True)
+    items = models.ManyToManyField(SepaBatchItem, related_name="return_files", blank=True)
+    created_at = models.DateTimeField(_("Importado el"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("Usuario"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("Fichero de devoluciones SEPA")
+        verbose_name_plural = _("Ficheros de devoluciones SEPA")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.message_id}"
+
+
 class MonthlyMoney(models.Model):
     """Invoiced, credited and collected per month and seller, for the dashboard's figures
     and its 12-month chart. Bumped in the same transaction as every issued document and

@@ -32,6 +32,7 @@ urlpatterns = [
         name="document_from_package",
     ),
     path("sepa/nueva/", views.sepa_new, name="sepa_new"),
+    path("sepa/devoluciones/", views.sepa_returns_import, name="sepa_returns_import"),
     path("sepa/<int:pk>/", views.sepa_detail, name="sepa_detail"),
     path("sepa/<int:pk>/xml/", views.sepa_xml, name="sepa_xml"),
     path("sepa/adeudos/<int:item_pk>/devolucion/", views.sepa_return, name="sepa_return"),

@@ -27,6 +27,7 @@ from ispgest.billing.forms import (
     PaymentForm,
     ReasonForm,
     SepaForm,
+    SepaReturnFileForm,
     WalletDepositForm,
 )
 from ispgest.billing.models import (
@@ -488,6 +489,75 @@ def sepa_return(request, item_pk):
     else:
         messages.error(request, _("Indique el motivo de la devolución."))
     return redirect("billing:sepa_detail", pk=item.batch_id)
+
+
+@staff_required("billing.manage_sepa")
+def sepa_returns_import(request):
+    """Importar devoluciones: upload a pain.002/camt.054, see what it matches, then apply.
+
+    The preview carries the file's content back in the form (base64), so "Aplicar" checks
+    the very same bytes again from scratch before writing."""
+    import base64
+    import binascii
+
+    from ispgest.billing.sepa_returns import (
+        MAX_FILE_SIZE,
+        sepa_return_file_check,
+        sepa_return_file_import,
+    )
+
+    form = SepaReturnFileForm(request.POST or None, request.FILES or None)
+    check = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        name = form.cleaned_data["file_name"]
+        try:
+            if upload is not None:
+                if upload.size > MAX_FILE_SIZE:
+                    raise ValidationError(
+                        {"file": [_("Fichero: supera el tamaño máximo de 2 MB.")]}
+                    )
+                content, name = upload.read(), upload.name
+            else:
+                try:
+                    content = base64.b64decode(form.cleaned_data["content"], validate=True)
+                except (binascii.Error, ValueError):
+                    content = b""
+                if not content:
+                    raise ValidationError({"file": [_("Fichero: elija el fichero del banco.")]})
+            if "apply" in request.POST and upload is None:
+                record = sepa_return_file_import(
+                    actor=request.user, content=content, file_name=name
+                )
+                messages.success(
+                    request,
+                    _(
+                        "Fichero %(message_id)s aplicado: %(matched)s devoluciones, %(unmatched)s sin casar."
+                    )
+                    % {
+                        "message_id": record.message_id,
+                        "matched": record.matched_count,
+                        "unmatched": record.unmatched_count,
+                    },
+                )
+                return redirect("billing:sepa_returns_import")
+            check = sepa_return_file_check(content=content)
+            form = SepaReturnFileForm(
+                initial={"content": base64.b64encode(content).decode(), "file_name": name}
+            )
+        except ValidationError as exc:
+            _errors_to_messages(request, exc, form)
+    from ispgest.billing.models import SepaReturnFile
+
+    return render(
+        request,
+        "billing/sepa_returns.html",
+        {
+            "form": form,
+            "check": check,
+            "files": SepaReturnFile.objects.select_related("created_by")[:20],
+        },
+    )
 
 
 @staff_required("billing.view_remindersettings", "billing.change_remindersettings")

@@ -18,9 +18,7 @@ def client_with_contact():
 
 
 @pytest.mark.parametrize("value", HUGE)
-def test_a_foreign_key_equal_to_an_id_no_column_holds_matches_nothing(
-    client_with_contact, value
-):
+def test_a_foreign_key_equal_to_an_id_no_column_holds_matches_nothing(client_with_contact, value):
     assert list(Contact.objects.filter(client=value)) == []
     assert list(Contact.objects.filter(client_id=value)) == []
     assert Contact.objects.exclude(client=value).count() == 1

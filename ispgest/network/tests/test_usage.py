@@ -256,3 +256,28 @@ def test_a_closed_port_is_logged_not_raised(admin_user, db):
         password="x",
     )
     assert usage.sample_all() == {"routers": 0, "contracts": 0, "failed": 1}
+
+
+def test_the_consumo_section_runs_the_same_queries_for_one_or_three_contracts(
+    tech, admin_user, contract, plan
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("clients:section", args=[contract.client_id, "consumo"])
+    tech.get(url)
+    with CaptureQueriesContext(connection) as one:
+        tech.get(url)
+    for n in range(2):
+        c = contract_services.contract_create(
+            actor=admin_user,
+            client=contract.client,
+            plan=plan,
+            start_date=date(2024, 1, 1),
+            data={"address": f"Calle {n}"},
+        )
+        UsageHour.objects.create(contract=c, hour=timezone.now(), bytes_down=1, bytes_up=1)
+    with CaptureQueriesContext(connection) as three:
+        page = tech.get(url).content.decode()
+    assert page.count('class="usage-chart"') == 2 * 4
+    assert len(three) == len(one)

@@ -6,9 +6,9 @@ that is rolled back at the end the bench makes one router with a pool, one plan,
 BENCH_SECRETS clients, contracts and PPPoE accounts, then:
 
 1. `network_push_secrets`: `sync.sync_router` (one print of the router's secrets, the adds
-   pipelined 500 per round trip, one conditional UPDATE per account recording what was
-   applied); baseline: the same adds sent one command at a time to a second, empty peer
-   (one round trip each, no database): ratio = sync / one-at-a-time;
+   pipelined 500 per round trip, one UPDATE per chunk recording what was applied, matched
+   by id and pushed version); baseline: the same adds sent one command at a time to a
+   second, empty peer (one round trip each, no database): ratio = sync / one-at-a-time;
 2. `network_reconcile`: `reconcile.compare` over the 10k (one print, compared with the
    database's accounts); baseline: the bare print of the 10k secrets.
 """

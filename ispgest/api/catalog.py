@@ -4,6 +4,7 @@ One set of endpoints per CatalogConfig of catalog/registry.py, with input and ou
 built from the config's explicit field list; every write goes through catalog/services.py,
 so the API enforces exactly the rules of the pages. DELETE deactivates (rows are never
 deleted). Reads need `catalog.view_<model>`; writes need add/change (administrators).
+A catalog's money fields (a product's price) are null for users without `clients.view_money`.
 """
 
 from decimal import Decimal
@@ -19,6 +20,7 @@ from ispgest.api.base import require_perms
 from ispgest.catalog import selectors, services
 from ispgest.catalog.models import AllowedInvoiceType, BillingEntity, PointOfSale
 from ispgest.catalog.registry import CATALOGS, CatalogConfig
+from ispgest.core.visibility import money_for
 
 router = Router(tags=["catálogos"])
 
@@ -41,7 +43,10 @@ def _input_type(field: models.Field):
 def _schemas(config: CatalogConfig):
     """Output, full input (POST/PUT) and partial input (PATCH) schemas of one catalog."""
     name = config.model.__name__
-    out = create_schema(config.model, name=f"{name}Out", fields=["id", *config.fields, "active"])
+    fields = ["id", *config.fields, "active"]
+    out = create_schema(config.model, name=f"{name}Out", fields=fields)
+    if config.money:
+        out = _with_money(out, config, name)
     full_fields, patch_fields = {}, {}
     for field_name in config.fields:
         field = config.model._meta.get_field(field_name)
@@ -52,6 +57,25 @@ def _schemas(config: CatalogConfig):
     full = create_model(f"{name}In", __base__=Schema, **full_fields)
     patch = create_model(f"{name}Patch", __base__=Schema, **patch_fields)
     return out, full, patch
+
+
+def _with_money(base, config: CatalogConfig, name: str):
+    """`base` with its money fields nullable and resolved to null for users who do not
+    see money."""
+    namespace: dict = {"__annotations__": {}, "__module__": __name__}
+    for field_name in config.money:
+        label = str(config.model._meta.get_field(field_name).verbose_name)
+        namespace["__annotations__"][field_name] = Decimal | None
+        namespace[field_name] = Field(
+            description=f"{label}; null sin el permiso clients.view_money"
+        )
+
+        def resolve(obj, context, _name=field_name):
+            request = (context or {}).get("request")
+            return money_for(getattr(request, "user", None), getattr(obj, _name))
+
+        namespace[f"resolve_{field_name}"] = staticmethod(resolve)
+    return type(f"{name}Out", (base,), namespace)
 
 
 def _register(config: CatalogConfig) -> None:

@@ -1,6 +1,8 @@
 """Client list endpoints on the clients router: search with cursor pages, mass update and
 export as jobs to poll. The filters are the list page's (clients/search.py ClientFilterForm),
 validated by the same form, so a malformed value gets the same Spanish message (422).
+Amounts and debt follow core.visibility: without `clients.view_money` the money filters are
+ignored and the rows' `unpaid_count`/`unpaid_total` are null.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ispgest.api.clients import router
 from ispgest.clients.search import ClientFilterForm, search_clients
 from ispgest.clients.tasks import start_export, start_mass_update
 from ispgest.core.models import Job
+from ispgest.core.visibility import can_view_money
 
 
 class ClientFilters(Schema):
@@ -47,8 +50,14 @@ class ClientFilters(Schema):
     payment_method: str | None = Field(None, description="Forma de pago (id)")
     billing_enabled: str | None = Field(None, description="yes | no")
     tax_condition: str | None = Field(None, description="Condición de IVA (id)")
-    unpaid: bool | None = Field(None, description="Solo clientes con facturas impagas")
-    unpaid_above: str | None = Field(None, description="Balance impago mayor que")
+    unpaid: bool | None = Field(
+        None,
+        description="Solo clientes con facturas impagas (se ignora sin el permiso "
+        "clients.view_money)",
+    )
+    unpaid_above: str | None = Field(
+        None, description="Balance impago mayor que (se ignora sin el permiso clients.view_money)"
+    )
     gateway: str | None = Field(None, description="Pasarela de pago (id)")
     sort: str | None = Field(None, description="name | -name | id | -id | created | -created")
 
@@ -74,8 +83,12 @@ class ClientRow(Schema):
     zone: str | None
     seller: str | None
     collector: str | None
-    unpaid_count: int
-    unpaid_total: Decimal
+    unpaid_count: int | None = Field(
+        description="Facturas impagas; null sin el permiso clients.view_money"
+    )
+    unpaid_total: Decimal | None = Field(
+        description="Importe impago; null sin el permiso clients.view_money"
+    )
     created_at: datetime
 
 
@@ -149,8 +162,8 @@ def _job_out(request, job: Job) -> dict:
     }
 
 
-def _form_data(filters: ClientFilters) -> dict:
-    form = ClientFilterForm(filters.as_form_data())
+def _form_data(filters: ClientFilters, user) -> dict:
+    form = ClientFilterForm(filters.as_form_data(), user=user)
     if not form.is_valid():
         raise ValidationError(form.errors.as_data())
     return form.cleaned_data
@@ -169,10 +182,11 @@ def client_search(
 ):
     """Search clients with the list's filters; keyset pages (`cursor`, `before`)."""
     require_perms(request, "clients.view_client")
-    data = _form_data(filters)
+    data = _form_data(filters, request.user)
     result = search_clients(
         request.user, data, after=cursor or after, before=before, page_size=limit
     )
+    show_money = can_view_money(request.user)
     rows = []
     for c in result.rows:
         balance = getattr(c, "balance", None)
@@ -190,8 +204,10 @@ def client_search(
                 "zone": str(c.zone) if c.zone_id else None,
                 "seller": str(c.seller) if c.seller_id else None,
                 "collector": str(c.collector) if c.collector_id else None,
-                "unpaid_count": balance.unpaid_count if balance else 0,
-                "unpaid_total": balance.unpaid_total if balance else Decimal("0.00"),
+                "unpaid_count": (balance.unpaid_count if balance else 0) if show_money else None,
+                "unpaid_total": (
+                    (balance.unpaid_total if balance else Decimal("0.00")) if show_money else None
+                ),
                 "created_at": c.created_at,
             }
         )

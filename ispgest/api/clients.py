@@ -18,7 +18,8 @@ from ispgest.clients import services
 from ispgest.clients.models import Client, ClientEvent, Contact, GatewayAccount
 from ispgest.clients.scoping import visible_clients
 from ispgest.clients.selectors import RELATED
-from ispgest.core.country import format_tax_id, iban_for
+from ispgest.core.country import format_tax_id
+from ispgest.core.visibility import bank_detail_for, iban_for
 
 router = Router(tags=["clientes"])
 
@@ -221,9 +222,14 @@ class MandateIn(Schema):
 
 class MandateOut(Schema):
     id: int
-    account_holder: str
-    iban: str = Field(description="IBAN completo para quien gestiona mandatos; si no, enmascarado")
-    bic: str
+    account_holder: str = Field(
+        description="Titular; vacío sin el permiso clients.view_bank_details"
+    )
+    iban: str = Field(
+        description="IBAN completo con el permiso clients.view_bank_details; si no, solo sus "
+        "cuatro últimos caracteres («•••• 1332»)"
+    )
+    bic: str = Field(description="BIC; vacío sin el permiso clients.view_bank_details")
     bank_name: str
     mandate_reference: str
     signed_on: date
@@ -233,6 +239,16 @@ class MandateOut(Schema):
     def resolve_iban(obj, context) -> str:
         request = (context or {}).get("request")
         return iban_for(getattr(request, "user", None), obj.iban)
+
+    @staticmethod
+    def resolve_account_holder(obj, context) -> str:
+        request = (context or {}).get("request")
+        return bank_detail_for(getattr(request, "user", None), obj.account_holder)
+
+    @staticmethod
+    def resolve_bic(obj, context) -> str:
+        request = (context or {}).get("request")
+        return bank_detail_for(getattr(request, "user", None), obj.bic)
 
 
 class GatewayAccountOut(Schema):

@@ -1,7 +1,8 @@
 """Contracts endpoints under /api/v1/contracts/: plans, contracts (status changes as
 actions), plan assignments, equipment, renewable packages and their assignments, signed
 documents. Every write calls contracts/services.py (the same rules and history as the
-pages); every read goes through the user's visible clients.
+pages); every read goes through the user's visible clients. Prices (plans, plan assignments,
+package lines) are null for users without `clients.view_money` (core.visibility).
 """
 
 from __future__ import annotations
@@ -33,8 +34,17 @@ from ispgest.contracts.models import (
 from ispgest.contracts.permissions import can_transition
 from ispgest.core import uploads
 from ispgest.core.exceptions import DomainError
+from ispgest.core.visibility import money_for
 
 router = Router(tags=["contratos"])
+
+_PRICE = "Precio; null sin el permiso clients.view_money"
+
+
+def _money(context, value):
+    """`value` for a request whose user sees money, None otherwise."""
+    request = (context or {}).get("request")
+    return money_for(getattr(request, "user", None), value)
 
 
 def _ref(model: type[Model], pk: int | None, field: str, qs=None):
@@ -65,7 +75,7 @@ class PlanOut(Schema):
     name: str
     description: str
     kind: str = Field(description="monthly (mensual recurrente) | one_off (pago único)")
-    price: Decimal
+    price: Decimal | None = Field(description=_PRICE)
     currency: str
     tax: int | None = Field(None, alias="tax_id")
     download_kbps: int
@@ -77,6 +87,10 @@ class PlanOut(Schema):
     burst_time_seconds: int | None
     priority: int
     active: bool
+
+    @staticmethod
+    def resolve_price(obj, context) -> Decimal | None:
+        return _money(context, obj.price)
 
 
 class PlanIn(Schema):
@@ -346,7 +360,7 @@ class PlanAssignmentOut(Schema):
     contract: int = Field(alias="contract_id")
     plan: int = Field(alias="plan_id")
     plan_name: str
-    price: Decimal
+    price: Decimal | None = Field(description=_PRICE)
     start_date: date
     end_date: date | None = Field(
         description="Exclusiva: el primer día que ya no cubre. Vacía: vigente."
@@ -355,6 +369,10 @@ class PlanAssignmentOut(Schema):
     @staticmethod
     def resolve_plan_name(obj) -> str:
         return obj.plan.name
+
+    @staticmethod
+    def resolve_price(obj, context) -> Decimal | None:
+        return _money(context, obj.price)
 
 
 class PlanAssignmentIn(Schema):
@@ -532,8 +550,12 @@ class PackageLineOut(Schema):
     product: int | None = Field(None, alias="product_id")
     description: str
     quantity: Decimal
-    unit_price: Decimal
+    unit_price: Decimal | None = Field(description=_PRICE)
     tax: int | None = Field(None, alias="tax_id")
+
+    @staticmethod
+    def resolve_unit_price(obj, context) -> Decimal | None:
+        return _money(context, obj.unit_price)
 
 
 class PackageLineIn(Schema):

@@ -5,7 +5,7 @@ one error shape (422) with its Spanish message on `router`."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
@@ -18,6 +18,7 @@ from ispgest.core.exceptions import DomainError
 from ispgest.network import routeros, services
 from ispgest.network.models import CutoffRule, IPPool, PPPoEAccount
 from ispgest.network.models import Router as RouterModel
+from ispgest.network.selectors import usage_daily, usage_monthly
 
 router = Router(tags=["red"])
 
@@ -321,6 +322,33 @@ def pppoe_suspend(request, contract_id: int):
 def pppoe_restore(request, contract_id: int):
     require_perms(request, "network.change_pppoeaccount")
     return services.pppoe_restore(actor=request.user, account=_account(request, contract_id))
+
+
+class UsagePointOut(Schema):
+    start: date = Field(description="El día, o el primer día del mes.")
+    bytes_down: int = Field(description="Descarga del cliente (bytes).")
+    bytes_up: int = Field(description="Subida del cliente (bytes).")
+
+
+class UsageSeriesOut(Schema):
+    contract: int
+    daily: list[UsagePointOut] = Field(description="Últimos 30 días, el más antiguo primero.")
+    monthly: list[UsagePointOut] = Field(description="Últimos 12 meses, el más antiguo primero.")
+
+
+@router.get(
+    "/contracts/{int:contract_id}/usage", response=UsageSeriesOut, url_name="contract_usage"
+)
+def contract_usage(request, contract_id: int):
+    """Consumo: descarga y subida por día (30 días) y por mes (12 meses), en la zona horaria
+    del ISP; los periodos sin muestras valen 0."""
+    require_perms(request, "network.view_pppoeaccount")
+    contract = _contract(request, contract_id)
+    return {
+        "contract": contract.pk,
+        "daily": usage_daily([contract.pk])[contract.pk],
+        "monthly": usage_monthly([contract.pk])[contract.pk],
+    }
 
 
 @router.delete(

@@ -11,11 +11,13 @@ from ispgest.billing import selectors
 from ispgest.clients.panels import HeaderFact, Panel
 from ispgest.clients.workspace import section_url
 from ispgest.core.country import get_profile
+from ispgest.core.visibility import can_view_money
 
 
 def client_header_facts(request, client) -> list[HeaderFact]:
     """Balance and unpaid invoices in the client header (roles that see money only)."""
-    if not request.user.has_perm("billing.view_invoice"):
+    user = request.user
+    if not (user.has_perm("billing.view_invoice") and can_view_money(user)):
         return []
     summary = selectors.unpaid_summary([client.pk])[client.pk]
     money = get_profile().format_money

@@ -21,6 +21,8 @@ class CatalogConfig:
     fields: tuple[str, ...]  # editable in forms and the API, in this order
     columns: tuple[str, ...]  # shown in the list page
     search: tuple[str, ...] = ("name",)
+    # Amounts: the API answers them null to users who do not see money (core.visibility).
+    money: tuple[str, ...] = ()
 
     @property
     def verbose_name(self) -> str:
@@ -150,6 +152,7 @@ CATALOGS: tuple[CatalogConfig, ...] = (
         ("name", "code", "kind", "brand", "model", "price", "tax"),
         ("name", "code", "kind", "brand", "model", "price"),
         ("name", "code", "brand", "model"),
+        money=("price",),
     ),
 )
 

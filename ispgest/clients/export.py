@@ -15,6 +15,9 @@ written as the country writes them, tax ids with the country's punctuation
 = + - @, a tab or a carriage return) are prefixed with a single quote. XLSX cells are typed:
 ids, counts and amounts are numbers, the rest inline strings, which a spreadsheet never runs,
 so they are written as they are.
+
+The two unpaid columns are money (core.visibility): the export of a user who does not see
+money leaves them out (`money=False`), so its file has 19 columns.
 """
 
 from __future__ import annotations
@@ -90,6 +93,8 @@ _PATHS = (
     "updated_at",
 )
 _TEXT = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 18}
+# "Número de facturas impagas" and "Balance de facturas impagas" (core.visibility).
+MONEY_COLUMNS = (16, 17)
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 CSV_BOM = "\ufeff"
 FORMATS = {
@@ -146,6 +151,17 @@ def format_choices() -> list[tuple[str, str]]:
         (other, label % {"separator": other_sep}),
         ("xlsx", gettext("XLSX (Excel)")),
     ]
+
+
+def columns(*, money: bool = True) -> tuple[str, ...]:
+    """The header: every column, or all but the unpaid ones for a user who sees no money."""
+    return tuple(_without_money(list(COLUMNS), money))
+
+
+def _without_money(cells: list, money: bool) -> list:
+    if money:
+        return cells
+    return [cell for i, cell in enumerate(cells) if i not in MONEY_COLUMNS]
 
 
 def neutralise(value: str) -> str:
@@ -216,23 +232,29 @@ def _csv_writer(stream: io.TextIOBase, style: Style):
 
 
 def write_csv(
-    qs: QuerySet[Client], out: BinaryIO, *, use_copy: bool | None = None, fmt: str = "csv"
+    qs: QuerySet[Client],
+    out: BinaryIO,
+    *,
+    use_copy: bool | None = None,
+    fmt: str = "csv",
+    money: bool = True,
 ) -> int:
-    """Write the CSV (UTF-8 with BOM, every cell quoted) to `out`; returns the row count."""
+    """Write the CSV (UTF-8 with BOM, every cell quoted) to `out`; returns the row count.
+    Without `money` the unpaid columns are left out."""
     style = style_for(fmt)
     if use_copy is None:
         use_copy = connection.vendor == "postgresql"
     text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
     text.write(CSV_BOM)
-    _csv_writer(text, style).writerow(COLUMNS)
+    _csv_writer(text, style).writerow(columns(money=money))
     text.flush()
     if use_copy:
-        rows = _copy_csv(qs, out, style)
+        rows = _copy_csv(qs, out, style, money=money)
     else:
         writer = _csv_writer(text, style)
         rows = 0
         for values in iter_rows(qs):
-            writer.writerow(_text_row(values, style))
+            writer.writerow(_without_money(_text_row(values, style), money))
             rows += 1
         text.flush()
     text.detach()
@@ -258,7 +280,7 @@ def _to_char_pattern(strftime: str) -> str:
     return strftime
 
 
-def _copy_csv(qs: QuerySet[Client], out: BinaryIO, style: Style) -> int:
+def _copy_csv(qs: QuerySet[Client], out: BinaryIO, style: Style, *, money: bool = True) -> int:
     try:
         inner_sql, inner_params = qs.order_by().values("pk").query.sql_with_params()
     except EmptyResultSet:  # e.g. .none(): nothing to copy
@@ -272,30 +294,33 @@ def _copy_csv(qs: QuerySet[Client], out: BinaryIO, style: Style) -> int:
     )
     text = lambda expr: _sql_text(expr, style)  # noqa: E731
     select = ", ".join(
-        [
-            "c.id::text",
-            text("c.name"),
-            text("c.notes"),
-            text("c.email"),
-            text("c.phone"),
-            text("c.mobile"),
-            text("c.address"),
-            text("nb.name"),
-            text("z.name"),
-            text("c.document_number"),
-            text("ci.name"),
-            text("r.name"),
-            "CASE WHEN c.billing_enabled THEN 'Sí' ELSE 'No' END",
-            text("it.name"),
-            text("tc.name"),
-            text(f"({tax_id})"),
-            "coalesce(b.unpaid_count, 0)::text",
-            "replace(to_char(coalesce(b.unpaid_total, 0), 'FM999999999999990.00'), '.', "
-            f"'{style.decimal}')",
-            text("gw.info"),
-            stamp.format(col="c.created_at"),
-            stamp.format(col="c.updated_at"),
-        ]
+        _without_money(
+            [
+                "c.id::text",
+                text("c.name"),
+                text("c.notes"),
+                text("c.email"),
+                text("c.phone"),
+                text("c.mobile"),
+                text("c.address"),
+                text("nb.name"),
+                text("z.name"),
+                text("c.document_number"),
+                text("ci.name"),
+                text("r.name"),
+                "CASE WHEN c.billing_enabled THEN 'Sí' ELSE 'No' END",
+                text("it.name"),
+                text("tc.name"),
+                text(f"({tax_id})"),
+                "coalesce(b.unpaid_count, 0)::text",
+                "replace(to_char(coalesce(b.unpaid_total, 0), 'FM999999999999990.00'), '.', "
+                f"'{style.decimal}')",
+                text("gw.info"),
+                stamp.format(col="c.created_at"),
+                stamp.format(col="c.updated_at"),
+            ],
+            money,
+        )
     )
     sql = f"""
         COPY (
@@ -332,7 +357,7 @@ def _copy_csv(qs: QuerySet[Client], out: BinaryIO, style: Style) -> int:
     return rows
 
 
-def _text_rows(qs: QuerySet[Client], style: Style) -> Iterator[list[str]]:
+def _text_rows(qs: QuerySet[Client], style: Style, money: bool = True) -> Iterator[list[str]]:
     """Every row as the CSV's text cells (formatted and neutralised), without the header.
 
     On PostgreSQL the rows come from the same COPY as the CSV, spooled to a temporary file
@@ -341,17 +366,17 @@ def _text_rows(qs: QuerySet[Client], style: Style) -> Iterator[list[str]]:
     """
     if connection.vendor != "postgresql":
         for values in iter_rows(qs):
-            yield _text_row(values, style)
+            yield _without_money(_text_row(values, style), money)
         return
     with tempfile.TemporaryFile() as spool:
-        _copy_csv(qs, spool, style)
+        _copy_csv(qs, spool, style, money=money)
         spool.seek(0)
         text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
         yield from csv.reader(text, delimiter=style.delimiter)
 
 
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_NUMERIC = {0, 16, 17}
+_NUMERIC = {0, 16, 17}  # with the money columns; without them only the id
 _XLSX_STATIC = {
     "[Content_Types].xml": (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
@@ -388,23 +413,24 @@ def _xml_cell(text: str) -> str:
     return f'<c t="inlineStr"><is><t xml:space="preserve">{xml_escape(text)}</t></is></c>'
 
 
-def _xml_row(cells: list[str], numeric: bool) -> str:
+def _xml_row(cells: list[str], numeric: set[int] | frozenset[int] = frozenset()) -> str:
     out = []
     for i, text in enumerate(cells):
-        if numeric and i in _NUMERIC and text:
+        if i in numeric and text:
             out.append(f"<c><v>{text}</v></c>")
         else:
             out.append(_xml_cell(text))
     return "<row>" + "".join(out) + "</row>"
 
 
-def write_xlsx(qs: QuerySet[Client], out: BinaryIO) -> int:
+def write_xlsx(qs: QuerySet[Client], out: BinaryIO, *, money: bool = True) -> int:
     """Write the XLSX: one sheet streamed into the zip row by row (constant memory).
 
     Ids, counts and amounts are numbers, the rest inline strings, so a cell is never a
-    formula and needs no quote in front.
+    formula and needs no quote in front. Without `money` the unpaid columns are left out.
     """
     style = style_for("xlsx")
+    numeric = _NUMERIC if money else {0}
     rows = 0
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         for name, content in _XLSX_STATIC.items():
@@ -416,10 +442,10 @@ def write_xlsx(qs: QuerySet[Client], out: BinaryIO) -> int:
                 b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
                 b"<sheetData>"
             )
-            sheet.write(_xml_row(list(COLUMNS), numeric=False).encode())
+            sheet.write(_xml_row(list(columns(money=money))).encode())
             batch = []
-            for cells in _text_rows(qs, style):
-                batch.append(_xml_row(cells, numeric=True))
+            for cells in _text_rows(qs, style, money):
+                batch.append(_xml_row(cells, numeric))
                 rows += 1
                 if len(batch) >= 1000:
                     sheet.write("".join(batch).encode())
@@ -431,7 +457,7 @@ def write_xlsx(qs: QuerySet[Client], out: BinaryIO) -> int:
     return rows
 
 
-def write_export(qs: QuerySet[Client], fmt: str, out: BinaryIO) -> int:
+def write_export(qs: QuerySet[Client], fmt: str, out: BinaryIO, *, money: bool = True) -> int:
     if fmt == "xlsx":
-        return write_xlsx(qs, out)
-    return write_csv(qs, out, fmt=fmt)
+        return write_xlsx(qs, out, money=money)
+    return write_csv(qs, out, fmt=fmt, money=money)

@@ -261,6 +261,8 @@ class Client(TimeStampedModel):
             ("mass_update_client", "Puede actualizar clientes masivamente"),
             ("reactivate_client", "Puede reactivar clientes"),
             ("regenerate_portal_password", "Puede regenerar la contraseña del portal"),
+            # Unpaid counts and amounts, plan and package prices (core.visibility).
+            ("view_money", "Puede ver importes y deuda"),
         ]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="uniq_client_email_ci"),
@@ -375,6 +377,10 @@ class BankMandate(TimeStampedModel):
     class Meta:
         verbose_name = _("Mandato bancario")
         verbose_name_plural = _("Mandatos bancarios")
+        permissions = [
+            # The whole IBAN, the BIC and the account holder (core.visibility).
+            ("view_bank_details", "Puede ver los datos bancarios completos"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["mandate_reference"], name="uniq_mandate_reference"),
             models.UniqueConstraint(

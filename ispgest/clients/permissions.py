@@ -8,8 +8,15 @@
 | Técnico     | all (to install and repair) | no          | no              | no          | no         |
 
 A Vendedor user that is not linked to a Seller entry sees no clients (clients/scoping.py).
-Bank mandates: a Técnico sees none; Facturación (who manages direct debits) reads the whole
-IBAN, Vendedor and Recaudador read it masked to its last four characters (core.country).
+
+Money and bank data (core.visibility):
+
+| role        | amounts and debt (view_money) | mandates (view_bankmandate) | whole IBAN, BIC, holder |
+|-------------|-------------------------------|-----------------------------|-------------------------|
+| Facturación | yes                           | yes                         | yes (view_bank_details) |
+| Vendedor    | yes                           | yes, IBAN masked            | no                      |
+| Recaudador  | yes                           | yes, IBAN masked            | no                      |
+| Técnico     | no                            | no                          | no                      |
 """
 
 from ispgest.accounts.roles import BILLING, COLLECTOR, SELLER, TECHNICIAN
@@ -21,8 +28,10 @@ _VIEW = [
     "clients.view_extrafieldvalue",
     "clients.view_clientevent",
 ]
-# Bank data: a Técnico sees none; the whole IBAN is for those who manage mandates
-# (clients.change_bankmandate: Facturación), everyone else reads it masked (core.country).
+# Amounts and debt: every role but Técnico.
+_MONEY = ["clients.view_money"]
+# Bank data: a Técnico sees none; the whole IBAN, BIC and holder are for those who work
+# with direct debits (Facturación), everyone else reads the IBAN masked (core.visibility).
 _BANK = ["clients.view_bankmandate"]
 _EDIT = [
     "clients.add_client",
@@ -48,10 +57,12 @@ ROLE_PERMISSIONS = {
         *_BANK,
         *_EDIT,
         *_FINANCIAL,
+        *_MONEY,
+        "clients.view_bank_details",
         "clients.view_all_clients",
         "clients.export_client",
     ],
-    SELLER: [*_VIEW, *_BANK, *_EDIT, "clients.export_client"],
-    COLLECTOR: [*_VIEW, *_BANK, "clients.view_all_clients", "clients.add_clientevent"],
+    SELLER: [*_VIEW, *_BANK, *_MONEY, *_EDIT, "clients.export_client"],
+    COLLECTOR: [*_VIEW, *_BANK, *_MONEY, "clients.view_all_clients", "clients.add_clientevent"],
     TECHNICIAN: [*_VIEW, "clients.view_all_clients", "clients.add_clientevent"],
 }

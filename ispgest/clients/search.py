@@ -66,11 +66,14 @@ from ispgest.clients.models import (
 )
 from ispgest.clients.scoping import visible_clients
 from ispgest.core.forms import DateInput, StyledFormMixin
+from ispgest.core.visibility import can_view_money
 
 PAGE_SIZE = 25
 PAGE_SIZES = (25, 50, 100)  # the list's page-size choice
 COUNT_CAP = 1000
 MAX_QUERY_WORDS = 6
+# Filters that reveal amounts or debt: only for users who see money (core.visibility).
+MONEY_FILTERS = ("unpaid", "unpaid_above", "overdue", "wallet")
 
 # sort key -> the model fields of the keyset (always ending in the primary key).
 SORTS: dict[str, tuple[str, ...]] = {
@@ -111,7 +114,11 @@ class YesNo:
 
 
 class ClientFilterForm(StyledFormMixin, forms.Form):
-    """Every filter of the client list; the state lives in the URL (GET) so it bookmarks."""
+    """Every filter of the client list; the state lives in the URL (GET) so it bookmarks.
+
+    Given a `user` who does not see money, the money filters are not fields of the form: they
+    are neither shown nor read from the data.
+    """
 
     q = forms.CharField(label=_("Búsqueda rápida"), required=False, max_length=100)
     status = forms.ChoiceField(
@@ -221,8 +228,11 @@ class ClientFilterForm(StyledFormMixin, forms.Form):
     GATEWAY_FIELDS = ("gateway",)
     ADVANCED_FIELDS = CLIENT_FIELDS + CONTRACT_FIELDS + BILLING_FIELDS + GATEWAY_FIELDS
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if user is not None and not can_view_money(user):
+            for name in MONEY_FILTERS:
+                del self.fields[name]
         contract = _contract_model()
         if contract is not None:
             from ispgest.contracts.models import ContractStatus, Plan
@@ -235,6 +245,8 @@ class ClientFilterForm(StyledFormMixin, forms.Form):
                 *ContractStatus.choices,
             ]
         for name in ("id", "unpaid_above"):
+            if name not in self.fields:
+                continue
             # A plain text box: a letter gets the form's Spanish message, not the browser's.
             self.fields[name].widget.input_type = "text"
             self.fields[name].widget.attrs["inputmode"] = "decimal"
@@ -260,7 +272,19 @@ class ClientFilterForm(StyledFormMixin, forms.Form):
     def advanced_used(self) -> bool:
         if not self.is_bound:
             return False
-        return any(self.data.get(name) not in (None, "") for name in self.ADVANCED_FIELDS)
+        return any(
+            self.data.get(name) not in (None, "")
+            for name in self.ADVANCED_FIELDS
+            if name in self.fields
+        )
+
+
+def filters_for(user, data: dict) -> dict:
+    """The filter data `user` may apply: without the money filters for a user who does not
+    see money, so that a crafted query string cannot sort clients by debt."""
+    if can_view_money(user):
+        return data
+    return {k: v for k, v in data.items() if k not in MONEY_FILTERS}
 
 
 def query_words(text: str) -> list[str]:
@@ -512,6 +536,7 @@ class SearchResult:
 
 def filtered_clients(user, data: dict) -> QuerySet[Client]:
     """Every client the user may see that meets the cleaned filter data (no ordering)."""
+    data = filters_for(user, data)
     qs = apply_filters(visible_clients(user), data)
     return apply_quick_search(qs, query_words(data.get("q") or ""))
 
@@ -535,6 +560,7 @@ def search_clients(
 
     Raises CursorError for a malformed cursor.
     """
+    data = filters_for(user, data)
     sort = data.get("sort") or "name"
     keys = SORTS.get(sort, SORTS["name"])
     words = query_words(data.get("q") or "")
@@ -670,7 +696,7 @@ def resolve_targets(user, filters: dict, ids: list[int] | None = None) -> QueryS
 
     Raises ValidationError with the form's Spanish messages for malformed filters.
     """
-    form = ClientFilterForm(filters)
+    form = ClientFilterForm(filters, user=user)
     if not form.is_valid():
         raise ValidationError(form.errors.as_data())
     qs = filtered_clients(user, form.cleaned_data)

@@ -429,10 +429,13 @@ def _store_mandate(*, actor, client: Client, mandate: BankMandate) -> BankMandat
         mandate.mandate_reference = f"MND-{client.pk:08d}-{mandate.pk:06d}"
         mandate.save(update_fields=["mandate_reference"])
     changes = changes_between({}, snapshot(mandate, MANDATE_FIELDS))
-    # The history and the audit trail are read by roles that may not see the whole IBAN.
+    # The history and the audit trail are read by roles that may not see the bank details
+    # (core.visibility): the IBAN is kept masked, the holder and the BIC are left out.
     iban_label = str(BankMandate._meta.get_field("iban").verbose_name)
     if iban_label in changes:
         changes[iban_label] = [mask_iban(v) for v in changes[iban_label]]
+    for name in ("account_holder", "bic"):
+        changes.pop(str(BankMandate._meta.get_field(name).verbose_name), None)
     summary = f"Mandato SEPA {mandate.mandate_reference} registrado"
     if previous:
         summary += f" (sustituye a {', '.join(m.mandate_reference for m in previous)})"

@@ -47,6 +47,7 @@ def _claim(job_id: int) -> Job | None:
 def export_clients_task(job_id: int) -> str:
     from ispgest.clients.export import FORMATS, write_export
     from ispgest.clients.search import resolve_targets
+    from ispgest.core.visibility import can_view_money
 
     job = _claim(job_id)
     if job is None:
@@ -57,7 +58,7 @@ def export_clients_task(job_id: int) -> str:
         qs = resolve_targets(user, job.params.get("filters", {}), job.params.get("ids"))
         Job.objects.filter(pk=job.pk).update(total=qs.count())
         with tempfile.TemporaryFile() as tmp:
-            rows = write_export(qs, fmt, tmp)
+            rows = write_export(qs, fmt, tmp, money=can_view_money(user))
             size = tmp.tell()
             tmp.seek(0)
             stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

@@ -46,6 +46,7 @@ from ispgest.clients.search import (
 from ispgest.clients.tasks import EXPORT_KIND, start_export, start_mass_update
 from ispgest.core.forms import StyledFormMixin
 from ispgest.core.models import Job
+from ispgest.core.visibility import can_view_money
 
 
 def _filter_query(request) -> str:
@@ -57,7 +58,7 @@ def _filter_query(request) -> str:
 
 @staff_required("clients.view_client")
 def client_list(request):
-    form = ClientFilterForm(request.GET or {"status": "active"})
+    form = ClientFilterForm(request.GET or {"status": "active"}, user=request.user)
     result = None
     cursor_error = ""
     if form.is_valid():
@@ -86,6 +87,7 @@ def client_list(request):
         "can_export": request.user.has_perm("clients.export_client"),
         "can_import": request.user.has_perm("clients.import_client"),
         "row_actions": client_row_actions(request),
+        "show_money": can_view_money(request.user),
         "page_sizes": PAGE_SIZES,
     }
     template = "clients/_rows.html" if request.htmx else "clients/list.html"

@@ -4,7 +4,7 @@ checks, a form, a service call; errors from services go back onto the form."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpResponse
@@ -47,6 +47,7 @@ from ispgest.contracts.permissions import can_transition
 from ispgest.core import uploads
 from ispgest.core.country import get_profile
 from ispgest.core.forms import apply_errors
+from ispgest.core.visibility import can_view_money
 
 # ---------------------------------------------------------------------------------------------
 # helpers
@@ -634,7 +635,9 @@ def package_assignment_remove(request, pk: int):
 
 @staff_required("contracts.view_packageassignment")
 def package_assignment_print(request, pk: int):
-    """Imprimir este paquete: a PDF rendered by WeasyPrint."""
+    """Imprimir este paquete: a PDF rendered by WeasyPrint (its prices: money only)."""
+    if not can_view_money(request.user):
+        raise PermissionDenied
     from weasyprint import HTML
 
     assignment = _package_assignment(request, pk)

@@ -510,18 +510,7 @@ def clean_bic(value: str, *, field: str = "bic") -> str:
         raise ValidationError({field: f"BIC: «{value}» no es válido."}) from None
 
 
-BANK_DETAILS_PERMISSION = "clients.change_bankmandate"
-
-
 def mask_iban(iban: str) -> str:
     """An IBAN showing its last four characters only ("•••• 1332")."""
     compact = "".join((iban or "").split())
     return f"•••• {compact[-4:]}" if compact else ""
-
-
-def iban_for(user, iban: str) -> str:
-    """The whole IBAN for the roles that work with direct debits (those who may change a
-    client's bank mandate: Administrador, Facturación), masked for everyone else."""
-    if user is not None and user.has_perm(BANK_DETAILS_PERMISSION):
-        return iban or ""
-    return mask_iban(iban)

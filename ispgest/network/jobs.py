@@ -30,4 +30,22 @@ JOBS = [
         "de su regla (salvo los clientes exentos) y restablece los que ya no deben.",
         timeout=timedelta(hours=1),
     ),
+    ScheduledJob(
+        name="network.usage_sample",
+        title="Consumo de los clientes",
+        task="ispgest.network.tasks.usage_sample_task",
+        every=timedelta(minutes=5),
+        description="Lee los contadores de bytes de las sesiones PPPoE de cada router (una "
+        "lectura por router) y suma la descarga y la subida de cada contrato por hora.",
+        timeout=timedelta(minutes=30),
+    ),
+    ScheduledJob(
+        name="network.usage_rollup",
+        title="Compactación del consumo",
+        task="ispgest.network.tasks.usage_rollup_task",
+        cron="30 3 * * *",
+        description="Agrupa por día el consumo por hora más antiguo que los días de "
+        "retención (ISPGEST_USAGE_HOURLY_DAYS, 35 por omisión) y borra las horas agrupadas.",
+        timeout=timedelta(hours=1),
+    ),
 ]

@@ -303,3 +303,59 @@ class ServiceCut(models.Model):
 
     def __str__(self) -> str:
         return f"corte {self.contract_id} @ {self.cut_at:%Y-%m-%d}"
+
+
+class UsageCounter(models.Model):
+    """The last raw byte counters read for a secret's session (the router's dynamic
+    `<pppoe-user>` interface): the next reading's delta is taken against it. `session_ref`
+    is the interface's `.id`, new for every session; a different one, or a counter below
+    the last, means the session reconnected and its counters started again from zero."""
+
+    account = models.OneToOneField(
+        PPPoEAccount, on_delete=models.CASCADE, related_name="usage_counter"
+    )
+    session_ref = models.CharField(max_length=20)
+    rx_bytes = models.BigIntegerField(default=0)  # the router's rx: the client's upload
+    tx_bytes = models.BigIntegerField(default=0)  # the router's tx: the client's download
+    read_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.session_ref} rx={self.rx_bytes} tx={self.tx_bytes}"
+
+
+class UsageHour(models.Model):
+    """Traffic of a contract in one hour (`hour` is the hour's start). Folded into
+    `UsageDay` and deleted once older than ISPGEST_USAGE_HOURLY_DAYS."""
+
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.CASCADE, related_name="usage_hours"
+    )
+    hour = models.DateTimeField()
+    bytes_down = models.BigIntegerField(default=0)
+    bytes_up = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["contract", "hour"]
+        constraints = [models.UniqueConstraint(fields=["contract", "hour"], name="uniq_usage_hour")]
+        indexes = [models.Index(fields=["hour"], name="usagehour_hour_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} @ {self.hour:%Y-%m-%d %H}h"
+
+
+class UsageDay(models.Model):
+    """Traffic of a contract in one day of the ISP's time zone, rolled up from `UsageHour`."""
+
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.CASCADE, related_name="usage_days"
+    )
+    day = models.DateField()
+    bytes_down = models.BigIntegerField(default=0)
+    bytes_up = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["contract", "day"]
+        constraints = [models.UniqueConstraint(fields=["contract", "day"], name="uniq_usage_day")]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} @ {self.day:%Y-%m-%d}"

@@ -20,6 +20,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from ispgest.contracts.models import Plan
+from ispgest.core import bulk
 from ispgest.network import desired, routeros, secrets
 from ispgest.network.models import IPPool, PPPoEAccount, Router, SyncStatus
 
@@ -207,8 +208,14 @@ def push_accounts(router: Router, client: routeros.Client, accounts: list[PPPoEA
 
 
 def _record(outcomes) -> None:
-    """Store the outcome of each account's command (or of its no-op)."""
+    """Store the outcome of each account's command (or of its no-op).
+
+    An outcome is stored only if the account is still at the version that was pushed: a
+    change saved meanwhile keeps it pending for the next pass. The applied outcomes, nearly
+    all of them, are written together: one UPDATE per chunk, matching each row by id and
+    pushed version."""
     now = timezone.now()
+    applied_rows: list[PPPoEAccount] = []
     for (acc, kind, _cmd, want), (reply, attrs) in outcomes:
         base = PPPoEAccount.objects.filter(pk=acc.pk, version=acc.version)
         if reply == "!trap":
@@ -229,15 +236,32 @@ def _record(outcomes) -> None:
         ref = attrs.get("ret") if kind == "add" else acc.remote_id
         applied = {k: v for k, v in want.items() if k != "password"}
         applied["password_digest"] = secrets.digest(want.get("password", ""))
-        base.update(
-            applied_version=acc.version,
-            applied=applied,
-            applied_at=now,
-            sync_status=SyncStatus.APPLIED,
-            last_error="",
-            router_ref=ref or acc.router_ref,
-            adopt=False,
+        applied_rows.append(
+            PPPoEAccount(
+                pk=acc.pk,
+                version=acc.version,
+                applied_version=acc.version,
+                applied=applied,
+                router_ref=ref or acc.router_ref,
+            )
         )
+    for start in range(0, len(applied_rows), PIPELINE_CHUNK):
+        _record_applied(applied_rows[start : start + PIPELINE_CHUNK], now)
+
+
+def _record_applied(rows: list[PPPoEAccount], now) -> None:
+    bulk.update_rows(
+        PPPoEAccount,
+        match=("id", "version"),
+        values=("applied_version", "applied", "router_ref"),
+        rows=[(r.pk, r.version, r.applied_version, r.applied, r.router_ref) for r in rows],
+        common={
+            "applied_at": now,
+            "sync_status": SyncStatus.APPLIED,
+            "last_error": "",
+            "adopt": False,
+        },
+    )
 
 
 def _trap(attrs: dict) -> str:

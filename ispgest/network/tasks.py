@@ -51,3 +51,18 @@ def restore_client_task(client_id: int) -> int:
     from ispgest.network.cutoff import restore_client
 
     return restore_client(client_id)
+
+
+@task()
+def usage_sample_task() -> dict:
+    """One reading of the PPPoE sessions' byte counters of every active router."""
+    from ispgest.network.usage import sample_all
+
+    return sample_all()
+
+
+@task()
+def usage_rollup_task() -> int:
+    from ispgest.network.usage import usage_rollup
+
+    return usage_rollup()

@@ -36,6 +36,14 @@ def token(db, admin_user):
     return raw
 
 
+def _fold_ids(case) -> None:
+    """Generated ids are folded onto the seeded rows (1..3), so most requests reach an
+    object that exists; ids beyond a 32-bit integer are kept, to probe the bounds."""
+    for name, value in (case.path_parameters or {}).items():
+        if isinstance(value, int) and 3 < value < 2**31:
+            case.path_parameters[name] = value % 3 + 1
+
+
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES,
@@ -44,6 +52,7 @@ def token(db, admin_user):
     suppress_health_check=list(HealthCheck),
 )
 def test_the_api_answers_by_its_spec(case, token):
+    _fold_ids(case)
     response = case.call(headers={"Authorization": f"Bearer {token}"})
     case.validate_response(
         response,

@@ -92,3 +92,20 @@ def test_equipment_moved_to_a_contract_that_does_not_exist_is_a_spanish_422(api)
     _error(response, response.status_code)
     equipment.refresh_from_db()
     assert equipment.contract_id is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/contracts/equipment?client=-975527045810031554481358897152",
+        "/contracts/package-assignments?client=-975527045810031554481358897152",
+        "/contracts/signed-documents?client=-975527045810031554481358897152",
+        "/billing/payments?client_id=-975527045810031554481358897152",
+        "/billing/payments?client_id=9223372036854775808",
+    ],
+)
+def test_a_filter_by_an_id_no_column_holds_is_an_empty_page(api, url):
+    response = api.get(BASE + url)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["items"] == []

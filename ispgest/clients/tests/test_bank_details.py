@@ -1,5 +1,6 @@
 """Bank data: a Técnico sees none; the whole IBAN is for the roles that manage direct debits
-(Facturación, Administrador); everyone else reads it masked, on the page and in the API."""
+(Facturación, Administrador) with the BIC and the account holder; everyone else reads the
+IBAN masked and neither of them, on the page and in the API."""
 
 import pytest
 
@@ -44,3 +45,53 @@ def test_the_client_page_masks_the_iban_for_a_collector(client, make_user, debto
     client.force_login(make_user("Recaudador"))
     page = client.get(f"/clientes/{debtor.pk}/").content.decode()
     assert f"•••• {COMPACT[-4:]}" in page and COMPACT not in page
+
+
+@pytest.mark.parametrize(
+    ("role", "whole"),
+    [("Administrador", True), ("Facturación", True), ("Vendedor", False), ("Recaudador", False)],
+)
+def test_only_the_direct_debit_roles_hold_the_bank_details_permission(make_user, role, whole):
+    user = make_user(role)
+    assert user.has_perm("clients.view_bankmandate")
+    assert user.has_perm("clients.view_bank_details") is whole
+
+
+def test_a_masked_reader_gets_no_bic_nor_holder_in_the_api(client, make_user, debtor):
+    for path in (f"/{debtor.pk}/mandates", f"/{debtor.pk}/financial"):
+        response = api_get(client, make_user("Recaudador"), path)
+        assert response.status_code == 200, path
+        body = response.content.decode()
+        assert COMPACT not in body and VALID_IBAN not in body
+        assert "CAIXESBBXXX" not in body and "María González" not in body
+        assert "\\u2022\\u2022\\u2022\\u2022 1332" in body
+
+
+def test_billing_gets_the_bic_and_holder_in_the_api(client, make_user, debtor):
+    mandate = api_get(client, make_user("Facturación"), f"/{debtor.pk}/mandates").json()[0]
+    assert (mandate["iban"], mandate["bic"], mandate["account_holder"]) == (
+        COMPACT,
+        "CAIXESBBXXX",
+        "María González",
+    )
+
+
+def test_the_client_page_shows_a_masked_reader_no_bic_nor_holder(client, make_user, debtor):
+    client.force_login(make_user("Recaudador"))
+    page = client.get(f"/clientes/{debtor.pk}/").content.decode()
+    assert "Mandato SEPA <strong>" in page
+    assert "CAIXESBBXXX" not in page and "María González" not in page
+
+
+def test_the_client_page_shows_billing_the_whole_mandate(client, make_user, debtor):
+    client.force_login(make_user("Facturación"))
+    page = client.get(f"/clientes/{debtor.pk}/").content.decode()
+    assert COMPACT in page and "CAIXESBBXXX" in page and "María González" in page
+
+
+def test_the_history_keeps_no_bic_nor_holder_of_a_new_mandate(client, make_user, debtor):
+    """The history is read by every role (a Técnico too)."""
+    client.force_login(make_user("Técnico"))
+    page = client.get(f"/clientes/{debtor.pk}/seccion/historial/").content.decode()
+    assert "MAND-0001" in page
+    assert COMPACT not in page and "CAIXESBBXXX" not in page and "María González" not in page

@@ -106,6 +106,22 @@ def ws_href(context, name: str, *args) -> str:
 @register.filter
 def iban_for(value: str, user) -> str:
     """`{{ mandate.iban|iban_for:user }}`: whole for direct-debit roles, masked otherwise."""
-    from ispgest.core.country import iban_for as shown
+    from ispgest.core.visibility import iban_for as shown
 
     return shown(user, value)
+
+
+@register.filter
+def sees_money(user) -> bool:
+    """`{% if user|sees_money %}`: amounts, debt and prices (core.visibility)."""
+    from ispgest.core.visibility import can_view_money
+
+    return can_view_money(user)
+
+
+@register.filter
+def sees_bank_details(user) -> bool:
+    """`{% if user|sees_bank_details %}`: whole IBAN, BIC and account holder (core.visibility)."""
+    from ispgest.core.visibility import can_view_bank_details
+
+    return can_view_bank_details(user)

@@ -4,8 +4,13 @@ It speaks the API wire protocol (length-prefixed words, sentences ended by an em
 `.tag`, `!re`, `!done`, `!trap`, `!fatal` and, as RouterOS 7.18+ does, `!empty` for a print
 without rows), both logins (plain, 6.43+; the legacy MD5 challenge), optionally over TLS,
 and keeps its own state for the menus ispgest uses: /ppp/secret, /ppp/active, /ppp/profile,
-/ip/pool, /ip/firewall/address-list, /ping, /system/resource and /system/identity, with
-`?` queries (the RPN stack of RouterOS) and `.proplist`.
+/ip/pool, /ip/firewall/address-list, /interface, /ping, /system/resource and
+/system/identity, with `?` queries (the RPN stack of RouterOS) and `.proplist`.
+
+As on RouterOS, a PPPoE session (a /ppp/active row) has a dynamic interface
+`<pppoe-USER>` (type `pppoe-in`, a new `.id` per session) whose `rx-byte`/`tx-byte`
+counters start at zero and go away with the session: `add_traffic` makes them grow
+(the router's rx is what the client sends, its upload; tx is the client's download).
 
 Faults: `drop_after` closes the connection after that many command sentences (counted
 from the login on), `delay` waits before each answer, `silent` accepts connections and never
@@ -32,6 +37,7 @@ MENUS = (
     "/ppp/profile",
     "/ip/pool",
     "/ip/firewall/address-list",
+    "/interface",
 )
 # Menus whose rows are unique by name (an add with a used name traps).
 UNIQUE_NAME = {"/ppp/secret", "/ppp/profile", "/ip/pool"}
@@ -237,15 +243,46 @@ class RouterOSPeer:
         """A client dials in: a /ppp/active row appears, with the secret's address."""
         secret = self.find("/ppp/secret", name=name)
         addr = address or (secret or {}).get("remote-address", "") or "100.64.0.10"
-        return self.add_row(
-            "/ppp/active",
-            name=name,
-            service="pppoe",
-            address=addr,
-            caller_id=caller_id or "AA:BB:CC:00:11:22",
-            uptime="5m12s",
-            encoding="",
-        )
+        with self.lock:
+            ref = self.add_row(
+                "/ppp/active",
+                name=name,
+                service="pppoe",
+                address=addr,
+                caller_id=caller_id or "AA:BB:CC:00:11:22",
+                uptime="5m12s",
+                encoding="",
+            )
+            self.add_row(
+                "/interface",
+                name=f"<pppoe-{name}>",
+                type="pppoe-in",
+                rx_byte=0,
+                tx_byte=0,
+                running="true",
+                dynamic="true",
+            )
+        return ref
+
+    def disconnect_session(self, name: str) -> None:
+        """The client's session ends: its /ppp/active row and its interface go away."""
+        with self.lock:
+            for row in [r for r in self.state.rows["/ppp/active"] if r.get("name") == name]:
+                self._remove("/ppp/active", row[".id"])
+
+    def add_traffic(self, name: str, *, download: int = 0, upload: int = 0) -> None:
+        """Bytes through the session of `name`: download grows the interface's tx-byte
+        (the router sends them to the client), upload its rx-byte."""
+        with self.lock:
+            row = self._session_interface(name)
+            if row is None:
+                raise LookupError(f"no session for {name}")
+            row["tx-byte"] = str(int(row["tx-byte"]) + download)
+            row["rx-byte"] = str(int(row["rx-byte"]) + upload)
+
+    def _session_interface(self, name: str) -> dict | None:
+        iface = f"<pppoe-{name}>"
+        return next((r for r in self.state.rows["/interface"] if r.get("name") == iface), None)
 
     # -- protocol ---------------------------------------------------------------------------
     def _accept_loop(self) -> None:
@@ -457,6 +494,10 @@ class RouterOSPeer:
             self.state.by_id[menu].pop(row[".id"], None)
             if self.state.by_name[menu].get(row.get("name")) is row:
                 del self.state.by_name[menu][row["name"]]
+            if menu == "/ppp/active":  # the session's dynamic interface goes with it
+                iface = self._session_interface(row.get("name", ""))
+                if iface is not None:
+                    self._remove("/interface", iface[".id"])
 
     def _ping(self, attrs):
         address = attrs.get("address", "")

@@ -401,3 +401,69 @@ def test_a_stale_managed_profile_still_used_by_a_secret_is_kept(
         client.remove("/ppp/secret", ref)
         assert sync.prune_profiles(router, client) == ["Antiguo"]
     assert peer.find("/ppp/profile", name="Antiguo") is None
+
+
+def _accounts(router, plan, admin_user, names):
+    from ispgest.clients.models import Client
+
+    for name in names:
+        client = Client(name=f"Cliente {name}")
+        client.refresh_search_fields()
+        client.save()
+        c = contract_services.contract_create(
+            actor=admin_user,
+            client=client,
+            plan=plan,
+            start_date=contract_services._today(),
+            data={"address": "x"},
+        )
+        services.pppoe_save(actor=admin_user, contract=c, data={"router": router, "username": name})
+
+
+def test_a_push_records_its_outcomes_in_a_fixed_number_of_queries(
+    peer, router, pools, plan, admin_user
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _accounts(router, plan, admin_user, [f"a{n:03d}" for n in range(25)])
+    with CaptureQueriesContext(connection) as few:
+        assert sync.sync_router(router.pk) == "done"
+    _accounts(router, plan, admin_user, [f"b{n:03d}" for n in range(100)])
+    with CaptureQueriesContext(connection) as many:
+        assert sync.sync_router(router.pk) == "done"
+    assert PPPoEAccount.objects.filter(sync_status=SyncStatus.APPLIED).count() == 125
+    assert len(peer.rows("/ppp/secret")) == 125
+    # four times the accounts, not four times the queries: one UPDATE per account would
+    # add 75 here
+    assert len(many) <= len(few) + 5, (len(few), len(many))
+    account = PPPoEAccount.objects.get(username="b042")
+    assert account.applied_version == account.version
+    assert account.applied["name"] == "b042" and account.applied_at is not None
+    assert account.router_ref == next(
+        r[".id"] for r in peer.rows("/ppp/secret") if r["name"] == "b042"
+    )
+
+
+def test_an_account_changed_while_its_push_is_in_flight_stays_pending(
+    peer, router, pools, plan, admin_user, monkeypatch
+):
+    from django.db.models import F
+
+    _accounts(router, plan, admin_user, [f"c{n:03d}" for n in range(30)])
+    real_pipeline = routeros.Client.pipeline
+
+    def pipeline_then_a_staff_save(self, commands):
+        replies = real_pipeline(self, commands)
+        # a save that lands after the router answered, before the answers are recorded
+        PPPoEAccount.objects.filter(username="c007").update(version=F("version") + 1)
+        return replies
+
+    monkeypatch.setattr(routeros.Client, "pipeline", pipeline_then_a_staff_save)
+    sync._one_pass(router)
+    changed = PPPoEAccount.objects.get(username="c007")
+    assert changed.applied_version < changed.version
+    assert changed.sync_status == SyncStatus.PENDING
+    others = PPPoEAccount.objects.exclude(username="c007")
+    assert others.filter(sync_status=SyncStatus.APPLIED).count() == 29
+    assert list(sync.due_routers()) == [router.pk]

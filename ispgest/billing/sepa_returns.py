@@ -295,6 +295,17 @@ def _parse_camt054(root, ns: dict, kind: str) -> ParsedFile:
             or _text(entry, "d:ValDt/d:Dt", ns)
         )
         details = entry.findall("d:NtryDtls/d:TxDtls", ns)
+        if reversal and not details:
+            # A reversed entry without its transactions: listed, never matched.
+            ref = _text(entry, "d:NtryRef", ns) or _text(entry, "d:AcctSvcrRef", ns)
+            parsed.transactions.append(
+                ReturnedTx(
+                    end_to_end_id=f"[{ref}]",
+                    amount=_amount(entry, ["d:Amt"], ns),
+                    reason_code="",
+                    returned_on=booked,
+                )
+            )
         for tx in details:
             rtr = tx.find("d:RtrInf", ns)
             if rtr is None and not reversal:

@@ -214,6 +214,23 @@ def test_an_unknown_end_to_end_id_is_listed_unmatched_and_the_matched_part_appli
     assert not Payment.objects.filter(reverses=small.payment).exists()
 
 
+def test_a_group_rejected_without_details_returns_every_debit_of_its_batch(batch):
+    small, big = _items(batch)
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"><CstmrPmtStsRpt>'
+        "<GrpHdr><MsgId>STS-GRP</MsgId><CreDtTm>2026-12-02T10:00:00</CreDtTm></GrpHdr>"
+        f"<OrgnlGrpInfAndSts><OrgnlMsgId>{batch.message_id}</OrgnlMsgId>"
+        "<OrgnlMsgNmId>pain.008.001.02</OrgnlMsgNmId><GrpSts>RJCT</GrpSts>"
+        "<StsRsnInf><Rsn><Cd>FF01</Cd></Rsn></StsRsnInf></OrgnlGrpInfAndSts>"
+        "</CstmrPmtStsRpt></Document>"
+    ).encode()
+    record = sepa_return_file_import(actor=None, content=content)
+    assert (record.matched_count, record.unmatched_count) == (2, 0)
+    _assert_returned(small, "FF01 formato de fichero no válido")
+    _assert_returned(big, "FF01 formato de fichero no válido")
+
+
 def test_a_debit_returned_by_hand_is_listed_not_returned_twice(batch):
     from ispgest.billing.sepa import sepa_return_record
 

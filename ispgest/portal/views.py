@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from ispgest.billing import selectors as billing
 from ispgest.contracts import selectors as contracts
 from ispgest.contracts.models import ContractStatus
+from ispgest.network.panels import usage_blocks
 from ispgest.portal import auth, selectors, services
 from ispgest.portal.forms import PasswordChangeForm, ProfileForm
 from ispgest.portal.models import Section
@@ -144,14 +145,12 @@ def contract_list(request):
 
 @auth.portal_required(Section.USAGE)
 def usage(request):
-    """Consumo: each contract's traffic. Until the network samples usage there is nothing
-    to chart, and the page says so."""
-    rows = [
-        c
-        for c in contracts.client_contracts(request.portal_client)
-        if c.status != ContractStatus.CANCELLED
-    ]
-    return _page(request, "portal/usage.html", {"rows": rows}, "consumo")
+    """Consumo: the download and upload of each of the client's contracts that is not
+    cancelled, per day (last 30 days) and per month (last 12 months), drawn by the same
+    blocks and SVG chart partial as the staff client overview's Consumo panel
+    (`network.panels.usage_blocks`, `network/_usage_chart.html`)."""
+    blocks = usage_blocks(request.portal_client)
+    return _page(request, "portal/usage.html", {"blocks": blocks}, "consumo")
 
 
 @auth.portal_required(Section.GATEWAYS)

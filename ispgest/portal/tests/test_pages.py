@@ -1,7 +1,10 @@
 """The client's pages: what each shows, and that another client's ids are a 404."""
 
+import re
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from ispgest.catalog.models import PaymentGateway
 from ispgest.clients.models import Client, GatewayAccount
@@ -76,9 +79,59 @@ def test_contratos_show_plan_speed_address_status_and_equipment(portal_client, a
     assert bob.contract.plan.name not in page
 
 
+def _hour(day, hour=12):
+    from datetime import datetime, time
+
+    return timezone.make_aware(datetime.combine(day, time(hour)))
+
+
 def test_consumo_says_there_are_no_samples_yet(portal_client, alice):
     page = portal_client.get(reverse("portal:usage")).content.decode()
     assert "Todavía no hay mediciones de consumo" in page
+    assert f'id="usage-empty-{alice.contract.pk}"' in page
+    assert "usage-chart" not in page
+
+
+def test_consumo_draws_the_clients_daily_and_monthly_charts(portal_client, alice):
+    from datetime import timedelta
+
+    from ispgest.network.models import UsageHour
+
+    today = timezone.localdate()
+    earlier = today - timedelta(days=3)
+    c = alice.contract
+    UsageHour.objects.create(contract=c, hour=_hour(today), bytes_down=2_000_000_000, bytes_up=0)
+    UsageHour.objects.create(contract=c, hour=_hour(earlier), bytes_down=500_000_000, bytes_up=0)
+    UsageHour.objects.create(contract=c, hour=_hour(today, 1), bytes_down=0, bytes_up=3_000_000)
+    page = portal_client.get(reverse("portal:usage")).content.decode()
+    assert "Todavía no hay mediciones de consumo" not in page
+    assert page.count('<svg xmlns="http://www.w3.org/2000/svg" role="img"') == 4
+    assert page.count('class="usage-bar"') == 2 * (30 + 12)
+    down = re.search(rf'id="usage-{c.pk}-day-down".*?</figure>', page, re.S).group(0)
+    heights = [float(h) for h in re.findall(r'class="usage-bar"[^>]*height="([\d.]+)"', down)]
+    assert len(heights) == 30
+    assert [n for n, h in enumerate(heights) if h > 0] == [26, 29]  # three days ago, today
+    assert heights[29] == 4 * heights[26]  # 2 GB against 500 MB
+    assert "Total: 2,5 GB" in down
+    assert f"<title>{today.strftime('%d/%m')}: 2,0 GB</title>" in down
+    assert f"<title>{earlier.strftime('%d/%m')}: 500 MB</title>" in down
+    up = re.search(rf'id="usage-{c.pk}-day-up".*?</figure>', page, re.S).group(0)
+    assert "Total: 3,0 MB" in up
+    month = re.search(rf'id="usage-{c.pk}-month-down".*?</figure>', page, re.S).group(0)
+    assert "Total: 2,5 GB" in month
+    assert "<script" not in page.split("<h1", 1)[1]
+
+
+def test_consumo_never_shows_another_clients_contract(portal_client, alice, bob):
+    from ispgest.network.models import UsageHour
+
+    UsageHour.objects.create(
+        contract=bob.contract, hour=_hour(timezone.localdate()), bytes_down=7_000, bytes_up=70
+    )
+    page = portal_client.get(reverse("portal:usage")).content.decode()
+    assert f'id="usage-{alice.contract.pk}"' in page
+    assert f"usage-{bob.contract.pk}" not in page
+    assert "usage-chart" not in page and "7,0 KB" not in page
 
 
 def test_pasarelas_show_the_clients_codes_and_the_isps_instructions(portal_client, alice, bob):

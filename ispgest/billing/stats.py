@@ -17,7 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django_tasks import task
@@ -169,10 +169,23 @@ def rebuild_monthly_money(*, months: int = REBUILD_MONTHS, today: date | None = 
     return len(fresh)
 
 
-def _mrr_rows():
+def contracts_without_open_assignment():
+    """Active monthly contracts with no open plan assignment (they bill their plan's price).
+
+    NOT EXISTS, not NOT IN: PostgreSQL plans `NOT IN (subquery)` as a subplan rescanned for
+    every contract once the subquery's ids outgrow work_mem (over an hour at 1.2M contracts),
+    and NOT EXISTS as an anti join."""
     from ispgest.contracts.models import Contract, ContractStatus, Plan, PlanAssignment
 
-    active = Q(status=ContractStatus.ACTIVE, plan__kind=Plan.Kind.MONTHLY)
+    open_assignment = PlanAssignment.objects.filter(contract=OuterRef("pk"), end_date__isnull=True)
+    return Contract.objects.filter(
+        status=ContractStatus.ACTIVE, plan__kind=Plan.Kind.MONTHLY
+    ).filter(~Exists(open_assignment))
+
+
+def _mrr_rows():
+    from ispgest.contracts.models import ContractStatus, Plan, PlanAssignment
+
     open_assignment = PlanAssignment.objects.filter(end_date__isnull=True)
     with_open = open_assignment.filter(
         contract__status=ContractStatus.ACTIVE, contract__plan__kind=Plan.Kind.MONTHLY
@@ -183,7 +196,7 @@ def _mrr_rows():
         .order_by()
     ):
         yield r["contract__client__seller_id"], r["total"], r["n"]
-    without = Contract.objects.filter(active).exclude(pk__in=open_assignment.values("contract_id"))
+    without = contracts_without_open_assignment()
     for r in (
         without.values("client__seller_id")
         .annotate(total=Sum("plan__price"), n=Count("id"))

@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -149,3 +150,31 @@ def test_the_payment_list_shows_the_visible_clients_payments_and_their_total(cli
     assert response.status_code == 200
     assert "Cliente Propio" in html and "Cliente Ajeno" not in html
     assert "100,00" in html and "900,00" not in html
+
+
+def test_a_contract_without_an_open_assignment_counts_its_plans_price():
+    from ispgest.contracts.models import PlanAssignment
+
+    entity = setup_billing()
+    plan = make_plan("1000.00")
+    a, b = make_client(entity), make_client(entity)
+    make_contract(a, plan, price="750.00")
+    closed = make_contract(b, plan, price="300.00")
+    PlanAssignment.objects.filter(contract=closed).update(end_date=date(2026, 1, 31))
+    refresh_money_tallies()
+    figures = money_figures(ALL)
+    # 750 from a's open assignment, b's plan price (1000) for the contract without one
+    assert figures.mrr == Decimal("1750.00") and figures.active_contracts == 2
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the plan shape is PostgreSQL's; the SQLite run checks the figures above",
+)
+def test_contracts_without_an_open_assignment_are_found_by_an_anti_join():
+    from ispgest.billing.stats import contracts_without_open_assignment
+
+    plan = contracts_without_open_assignment().explain()
+    # NOT IN (subquery) would be a (hashed) SubPlan, rescanned per row once it outgrows
+    # work_mem; NOT EXISTS is an anti join whatever the size
+    assert "Anti Join" in plan and "SubPlan" not in plan, plan

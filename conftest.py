@@ -24,6 +24,19 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the installation's language: a request by a user who reads
+    English leaves English active in the thread, and the next test's messages would be in
+    English."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def make_user(db):
     """make_user("Vendedor") -> a staff user with that role (password "secreto-123456")."""

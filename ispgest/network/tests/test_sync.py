@@ -199,12 +199,11 @@ def test_two_saves_from_the_same_page_the_second_is_refused(
     assert PPPoEAccount.objects.get().username == "ana-1"
 
 
-def test_drop_mid_sync_then_retry_nothing_doubled(peer, router, pools, plan, admin_user):
+def _accounts(router, plan, admin_user, names):
     from ispgest.clients.models import Client
-    from ispgest.network.models import Router
 
-    for n in range(30):
-        client = Client(name=f"Cliente {n}")
+    for name in names:
+        client = Client(name=f"Cliente {name}")
         client.refresh_search_fields()
         client.save()
         c = contract_services.contract_create(
@@ -214,9 +213,13 @@ def test_drop_mid_sync_then_retry_nothing_doubled(peer, router, pools, plan, adm
             start_date=contract_services._today(),
             data={"address": "x"},
         )
-        services.pppoe_save(
-            actor=admin_user, contract=c, data={"router": router, "username": f"user{n:02d}"}
-        )
+        services.pppoe_save(actor=admin_user, contract=c, data={"router": router, "username": name})
+
+
+def test_drop_mid_sync_then_retry_nothing_doubled(peer, router, pools, plan, admin_user):
+    from ispgest.network.models import Router
+
+    _accounts(router, plan, admin_user, [f"user{n:02d}" for n in range(30)])
     # the connection dies after the print and 10 of the 30 pipelined adds: their answers
     # never arrive, so the database cannot know they were applied
     peer.drop_after = 11
@@ -401,23 +404,6 @@ def test_a_stale_managed_profile_still_used_by_a_secret_is_kept(
         client.remove("/ppp/secret", ref)
         assert sync.prune_profiles(router, client) == ["Antiguo"]
     assert peer.find("/ppp/profile", name="Antiguo") is None
-
-
-def _accounts(router, plan, admin_user, names):
-    from ispgest.clients.models import Client
-
-    for name in names:
-        client = Client(name=f"Cliente {name}")
-        client.refresh_search_fields()
-        client.save()
-        c = contract_services.contract_create(
-            actor=admin_user,
-            client=client,
-            plan=plan,
-            start_date=contract_services._today(),
-            data={"address": "x"},
-        )
-        services.pppoe_save(actor=admin_user, contract=c, data={"router": router, "username": name})
 
 
 def test_a_push_records_its_outcomes_in_a_fixed_number_of_queries(

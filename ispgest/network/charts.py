@@ -42,7 +42,11 @@ def bar_chart(points, *, field: str, kind: str, title: str, chart_id: str) -> di
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(points), 1)
     bar_w = max(slot * 0.7, 1)
-    label_every = 5 if kind == "day" and len(points) > 15 else 1
+    # Every label fits its slot: each fifth day of a month's days, every other month of a year.
+    if kind == "day":
+        label_every = 5 if len(points) > 15 else 1
+    else:
+        label_every = 2 if len(points) > 6 else 1
     bars = []
     for n, (p, v) in enumerate(zip(points, values, strict=True)):
         h = plot_h * v / top

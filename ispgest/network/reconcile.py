@@ -52,6 +52,11 @@ class Report:
     def counts(self) -> dict[str, int]:
         return {k: self.count(k) for k in ("missing", "unknown", "different")}
 
+    @property
+    def applicable(self) -> bool:
+        """Some row "Aplicar" may act on (a hand-made secret can only be imported)."""
+        return any(r.kind != "unknown" or r.managed for r in self.rows)
+
 
 def compare(router: Router) -> Report:
     with routeros.session(router) as client:

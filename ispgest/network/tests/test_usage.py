@@ -281,3 +281,13 @@ def test_the_consumo_section_runs_the_same_queries_for_one_or_three_contracts(
         page = tech.get(url).content.decode()
     assert page.count('class="usage-chart"') == 2 * 4
     assert len(three) == len(one)
+
+
+def test_the_month_chart_labels_every_other_month_so_the_labels_never_overlap(contract):
+    from ispgest.network.charts import bar_chart
+
+    months = usage_monthly([contract.pk], today=date(2026, 12, 15))[contract.pk]
+    chart = bar_chart(months, field="bytes_down", kind="month", title="m", chart_id="m")
+    labels = [b["label"] for b in chart["bars"]]
+    expected = ["Feb 2026", "Abr 2026", "Jun 2026", "Ago 2026", "Oct 2026", "Dic 2026"]
+    assert [x for x in labels if x] == expected

@@ -167,6 +167,8 @@ def _setup(ctx, n: int) -> date:
 
 def _sql_baseline(ctx, run_date: date) -> float:
     """The same invoice and line rows written by two INSERT ... SELECT statements."""
+    from ispgest.core.money import default_currency
+
     period_start = date(run_date.year, run_date.month - 1, run_date.day)
     days = (run_date - period_start).days
     seq = ctx.sql("SELECT id FROM billing_numbersequence ORDER BY id DESC LIMIT 1")[0][0]
@@ -190,14 +192,14 @@ def _sql_baseline(ctx, run_date: date) -> float:
             number_display, billing_entity_id, invoice_type_id, legal, client_name, client_tax_id,
             client_tax_id_kind, client_address, client_tax_condition, period_start, period_end,
             issue_date, due_date, subtotal, tax_total, total, paid_amount, credited_amount,
-            sepa_state, notes, created_at, updated_at)
+            sepa_state, notes, currency, created_at, updated_at)
         SELECT 'invoice', 'pending', client_id, contract_id, {seq},
                row_number() OVER (ORDER BY client_id, contract_id),
                'B 00099-' || lpad((row_number() OVER (ORDER BY client_id, contract_id))::text, 8, '0'),
                billing_entity_id, invoice_type_id, true, name, tax_id, tax_id_kind, address, '',
                DATE '{period_start}', DATE '{run_date}', DATE '{run_date}', DATE '{run_date}' + 10,
                net, ROUND(net * rate / 100, 2), net + ROUND(net * rate / 100, 2), 0, 0, '', '',
-               now(), now()
+               '{default_currency()}', now(), now()
         FROM src
         """
     )

@@ -4,6 +4,17 @@ fiscal records, the client history of a run)."""
 from __future__ import annotations
 
 from django.db import connection
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
+
+
+def in_ids(field: str, ids) -> Q:
+    """`field IN ids` that stays cheap for thousands of ids: one array parameter on
+    PostgreSQL instead of one placeholder (and one ORM lookup) per id."""
+    ids = list(ids)
+    if connection.vendor == "postgresql":
+        return Q(**{f"{field}__in": RawSQL("SELECT unnest(%s::bigint[])", [ids])})
+    return Q(**{f"{field}__in": ids})
 
 
 def bulk_write(model, columns: tuple[str, ...], rows: list[tuple], *, ids: bool = False):

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ispgest.billing.engine import in_ids
 from ispgest.billing.models import DocumentKind, Invoice
 from ispgest.catalog.models import BillingEntity, LegalKind
+from ispgest.core.bulk import in_ids
 from ispgest.fiscal import regimes
 
 FISCAL_KINDS = (DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE)

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from ispgest.accounts.roles import ADMIN, BILLING
-from ispgest.billing import autorun, engine
+from ispgest.billing import autorun
 from ispgest.billing.autorun import automatic_billing_start, run_automatic_billing
 from ispgest.billing.models import BillingRun, Invoice
 from ispgest.billing.services import billing_run_start
@@ -94,7 +94,7 @@ def test_a_failed_automatic_run_is_reported_to_the_administrators(
     def broken(run, index):
         raise RuntimeError("disco lleno")
 
-    monkeypatch.setattr(engine, "_after_chunk", broken)
+    monkeypatch.setattr("ispgest.billing.engine.run._after_chunk", broken)
     with django_capture_on_commit_callbacks(execute=True):
         run = automatic_billing_start(today=RUN_DAY)
     run.refresh_from_db()

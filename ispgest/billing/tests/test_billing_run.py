@@ -112,11 +112,11 @@ def test_a_run_killed_half_way_and_rerun_invoices_each_contract_once_gapless(mon
         if index == 1:
             raise RuntimeError("killed")
 
-    monkeypatch.setattr(engine, "_after_chunk", boom)
+    monkeypatch.setattr("ispgest.billing.engine.run._after_chunk", boom)
     with pytest.raises(RuntimeError):
         run(chunk_size=2)
     assert Invoice.objects.count() == 4
-    monkeypatch.setattr(engine, "_after_chunk", lambda run, index: None)
+    monkeypatch.setattr("ispgest.billing.engine.run._after_chunk", lambda run, index: None)
     run(chunk_size=2)
     assert sorted(Invoice.objects.values_list("contract_id", flat=True)) == sorted(
         c.pk for c in contracts

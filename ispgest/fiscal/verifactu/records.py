@@ -25,9 +25,9 @@ from stdnum.es import nif as es_nif
 from stdnum.exceptions import ValidationError as StdnumError
 
 from ispgest.billing.calc import is_exempt
-from ispgest.billing.engine import bulk_write, in_ids
 from ispgest.billing.models import DocumentKind, Invoice, InvoiceLine
 from ispgest.catalog.models import InvoiceType
+from ispgest.core.bulk import bulk_write, in_ids
 from ispgest.core.country import PROFILES
 from ispgest.fiscal.models import Chain, Issuer, Record, RecordKind, SoftwareRelease
 from ispgest.fiscal.verifactu import huella as H

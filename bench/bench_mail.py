@@ -37,7 +37,7 @@ def _seed(ctx, n: int) -> None:
         """
         INSERT INTO messaging_repositoryfile (client_id, name, tag, file, original_name,
             content_type, size, sha256, source, source_id, created_at)
-        SELECT id, 'Documento ' || id, CASE WHEN id % 3 = 0 THEN 'DNI' ELSE 'Contrato' END,
+        SELECT id, 'Documento ' || id, CASE WHEN id %% 3 = 0 THEN 'DNI' ELSE 'Contrato' END,
             'repository/x.pdf', 'x.pdf', 'application/pdf', 1000, '', 'upload', '', now()
         FROM clients_client
         """,

@@ -122,6 +122,9 @@ class PaymentOut(Schema):
     reverses_id: int | None
     receipt_number: str | None
     allocations: list[AllocationOut]
+    wallet_excess: Decimal = Field(
+        description="Lo que el pago depositó en el monedero por encima de lo adeudado"
+    )
 
     @staticmethod
     def resolve_receipt_number(obj):
@@ -291,7 +294,7 @@ def payment_list(request, client_id: int | None = None):
     qs = (
         Payment.objects.filter(client__in=visible_clients(request.user))
         .select_related("receipt")
-        .prefetch_related("allocations")
+        .prefetch_related("allocations", "wallet_movements")
         .order_by("-id")
     )
     if client_id:
@@ -301,8 +304,10 @@ def payment_list(request, client_id: int | None = None):
 
 @router.post("/payments", response={201: PaymentOut}, url_name="billing_payment_create")
 def payment_create(request, payload: PaymentIn):
-    """Registrar un pago contra uno o más documentos; parcial permitido, mayor que lo
-    adeudado rechazado (422). Con la forma de pago Monedero descuenta del monedero."""
+    """Registrar un pago contra uno o más documentos; parcial permitido. Mayor que lo
+    adeudado: rechazado (422) salvo con `excess_to_wallet`, que paga lo adeudado y deposita
+    el excedente en el monedero en el mismo paso (`wallet_excess`). Con la forma de pago
+    Monedero descuenta del monedero."""
     require_perms(request, "billing.add_payment")
     client = _client(request, payload.client_id)
     method = get_object_or_404(PaymentMethod, pk=payload.method_id)
@@ -326,7 +331,7 @@ def payment_create(request, payload: PaymentIn):
     return Status(
         201,
         Payment.objects.select_related("receipt")
-        .prefetch_related("allocations")
+        .prefetch_related("allocations", "wallet_movements")
         .get(pk=payment.pk),
     )
 

@@ -476,6 +476,20 @@ class Payment(ImmutableRow, TimeStampedModel):
     def __str__(self) -> str:
         return f"Pago #{self.pk} · {self.amount}"
 
+    @property
+    def wallet_excess(self) -> Decimal:
+        """What the payment deposited in the wallet beyond what it paid (0 when nothing).
+
+        Reads `wallet_movements` (prefetch it for lists)."""
+        return sum(
+            (
+                m.amount
+                for m in self.wallet_movements.all()
+                if m.kind == WalletMovement.Kind.DEPOSIT
+            ),
+            Decimal(0),
+        )
+
 
 class PaymentAllocation(models.Model):
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")

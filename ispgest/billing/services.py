@@ -449,7 +449,13 @@ def payment_register(
     due = sum((locked[i].remaining for i in ids), ZERO)
     excess = ZERO
     if value > due:
-        can_deposit = allocations is None and not from_wallet and sepa_batch is None
+        if excess_to_wallet and from_wallet:
+            raise DomainError(
+                f"El importe ({_money(value)}) supera lo adeudado ({_money(due)}): un pago con "
+                "el monedero no deposita en el monedero. Pague solo lo adeudado.",
+                field="amount",
+            )
+        can_deposit = allocations is None and sepa_batch is None
         if not (excess_to_wallet and can_deposit):
             raise DomainError(
                 f"El importe ({_money(value)}) supera lo adeudado en las facturas elegidas "
@@ -518,6 +524,7 @@ def payment_register(
         d_count += after[0] - before[0]
         d_total += after[1] - before[1]
     d_wallet = ZERO
+    deposit = None
     if from_wallet:
         _wallet_move(
             wallet,
@@ -530,7 +537,7 @@ def payment_register(
         )
         d_wallet = -value
     if excess:
-        _wallet_move(
+        deposit = _wallet_move(
             wallet,
             amount=excess,
             kind=WalletMovement.Kind.DEPOSIT,
@@ -552,6 +559,15 @@ def payment_register(
         + (f"; excedente de {_money(excess)} depositado en el monedero" if excess else ""),
         obj=payment,
     )
+    if deposit is not None:
+        record_event(
+            client=client,
+            actor=actor,
+            action="wallet.deposit",
+            summary=f"Depósito en el monedero de {_money(excess)}: excedente del pago "
+            f"#{payment.pk}",
+            obj=deposit,
+        )
     signals.payment_registered.send(sender=Payment, payment=payment, actor=actor)
     if notify:
         from ispgest.billing.tasks import send_receipt_email

@@ -43,6 +43,7 @@ from ispgest.billing.pdf import document_pdf, receipt_pdf
 from ispgest.billing.sepa import sepa_batch_create, sepa_preview, sepa_return_record
 from ispgest.clients.scoping import visible_clients
 from ispgest.clients.workspace import back_to_section, render_in_workspace, section_url
+from ispgest.core.country import get_profile
 
 
 def _client(request, pk):
@@ -304,11 +305,14 @@ def payment_create(request, client_pk):
         except ValidationError as exc:
             _errors_to_messages(request, exc, form)
         else:
-            messages.success(
-                request,
-                _("Pago registrado. Recibo %(number)s.")
-                % {"number": payment.receipt.number_display},
-            )
+            done = _("Pago registrado. Recibo %(number)s.") % {
+                "number": payment.receipt.number_display
+            }
+            if payment.wallet_excess:
+                done += " " + _("Excedente de %(amount)s depositado en el monedero.") % {
+                    "amount": get_profile().format_money(payment.wallet_excess)
+                }
+            messages.success(request, done)
             return back_to_section(client.pk, "pagos")
     return render_in_workspace(
         request,

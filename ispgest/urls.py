@@ -1,5 +1,3 @@
-from importlib.util import find_spec
-
 from django.urls import include, path
 
 from ispgest.api.base import api
@@ -11,26 +9,19 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("cuenta/", include("ispgest.accounts.urls")),
     path("api/v1/", api.urls),
+    # Staff pages of apps whose own prefix is not for staff (the portal's is for clients).
+    path("", include("ispgest.portal.staff_urls")),
+    # Each domain app's pages under its Spanish prefix.
+    path("configuracion/", include("ispgest.catalog.urls")),
+    path("clientes/", include("ispgest.clients.urls")),
+    path("contratos/", include("ispgest.contracts.urls")),
+    path("facturacion/", include("ispgest.billing.urls")),
+    path("red/", include("ispgest.network.urls")),
+    path("crm/", include("ispgest.crm.urls")),
+    path("correo/", include("ispgest.messaging.urls")),
+    path("tickets/", include("ispgest.tickets.urls")),
+    path("fiscal/", include("ispgest.fiscal.urls")),
+    path("webhooks/", include("ispgest.webhooks.urls")),
+    path("operaciones/", include("ispgest.ops.urls")),
+    path("portal/", include("ispgest.portal.urls")),
 ]
-# Staff pages of apps whose own prefix is not for staff (the portal's is for clients).
-if find_spec("ispgest.portal.staff_urls"):
-    urlpatterns.append(path("", include("ispgest.portal.staff_urls")))
-
-# Each domain app mounts its pages under its Spanish prefix when it has a urls module.
-_APP_PREFIXES = {
-    "catalog": "configuracion/",
-    "clients": "clientes/",
-    "contracts": "contratos/",
-    "billing": "facturacion/",
-    "network": "red/",
-    "crm": "crm/",
-    "messaging": "correo/",
-    "tickets": "tickets/",
-    "fiscal": "fiscal/",
-    "webhooks": "webhooks/",
-    "ops": "operaciones/",
-    "portal": "portal/",
-}
-for _app, _prefix in _APP_PREFIXES.items():
-    if find_spec(f"ispgest.{_app}.urls"):
-        urlpatterns.append(path(_prefix, include(f"ispgest.{_app}.urls")))

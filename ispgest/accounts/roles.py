@@ -5,9 +5,9 @@ ROLE_PERMISSIONS = {"Facturación": ["billing.view_invoice", ...]}; this module 
 Administrador gets every permission. Groups are synced after every migrate.
 """
 
-from importlib import import_module
-
 from django.contrib.auth.models import Group, Permission
+
+from ispgest.core.modules import app_modules
 
 ADMIN = "Administrador"
 BILLING = "Facturación"
@@ -16,30 +16,10 @@ COLLECTOR = "Recaudador"
 TECHNICIAN = "Técnico"
 ROLES = [ADMIN, BILLING, SELLER, COLLECTOR, TECHNICIAN]
 
-DOMAIN_APPS = [
-    "accounts",
-    "catalog",
-    "clients",
-    "contracts",
-    "billing",
-    "network",
-    "crm",
-    "messaging",
-    "tickets",
-    "fiscal",
-    "webhooks",
-    "ops",
-    "portal",
-]
-
 
 def role_permissions() -> dict[str, set[str]]:
     merged: dict[str, set[str]] = {role: set() for role in ROLES if role != ADMIN}
-    for app in DOMAIN_APPS:
-        try:
-            module = import_module(f"ispgest.{app}.permissions")
-        except ModuleNotFoundError:
-            continue
+    for module in app_modules("permissions"):
         for role, perms in getattr(module, "ROLE_PERMISSIONS", {}).items():
             merged.setdefault(role, set()).update(perms)
     return merged

@@ -18,8 +18,6 @@ from __future__ import annotations
 import json
 import logging
 from functools import wraps
-from importlib import import_module
-from importlib.util import find_spec
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import (
@@ -351,27 +349,33 @@ def _server_error(request, exc):
     )
 
 
-_ROUTERS = {
-    "catalog": "/catalog",
-    "clients": "/clients",
-    "contracts": "/contracts",
-    "billing": "/billing",
-    "network": "/network",
-    "crm": "/crm",
-    "messaging": "/messaging",
-    "tickets": "/tickets",
-    "fiscal": "/fiscal",
-    "webhooks": "/webhooks",
-    "ops": "/ops",
-    "portal": "/portal",
-    "accounts": "/accounts",
-}
-# Modules that add endpoints to another domain's router (the client list/search/export
-# endpoints live on the clients router but in their own module).
-_EXTENSIONS = ["client_search", "client_import"]
-for _module in _EXTENSIONS:
-    if find_spec(f"ispgest.api.{_module}"):
-        import_module(f"ispgest.api.{_module}")
-for _module, _prefix in _ROUTERS.items():
-    if find_spec(f"ispgest.api.{_module}"):
-        api.add_router(_prefix, import_module(f"ispgest.api.{_module}").router)
+# Each domain's router, mounted under its prefix. The client list/search/export and import
+# endpoints live on the clients router but in their own modules, imported for that effect.
+from ispgest.api import (  # noqa: E402  (the routers import this module's `api` helpers)
+    billing,
+    catalog,
+    client_import,  # noqa: F401
+    client_search,  # noqa: F401
+    clients,
+    contracts,
+    crm,
+    fiscal,
+    messaging,
+    network,
+    portal,
+    tickets,
+)
+
+for _prefix, _module in (
+    ("/catalog", catalog),
+    ("/clients", clients),
+    ("/contracts", contracts),
+    ("/billing", billing),
+    ("/network", network),
+    ("/crm", crm),
+    ("/messaging", messaging),
+    ("/tickets", tickets),
+    ("/fiscal", fiscal),
+    ("/portal", portal),
+):
+    api.add_router(_prefix, _module.router)

@@ -7,18 +7,21 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Count, QuerySet, Sum
+from django.utils import timezone
 
 from ispgest.billing.models import (
     DEBT_KINDS,
     PAYABLE_KINDS,
     ZERO,
     ClientBalance,
+    DocumentKind,
     Invoice,
     InvoiceStatus,
     Payment,
     Wallet,
     WalletMovement,
 )
+from ispgest.clients.registry import BillingLookups
 
 UNPAID_STATUSES = (InvoiceStatus.PENDING, InvoiceStatus.PARTIALLY_PAID)
 
@@ -148,3 +151,24 @@ def rebuild_all_client_balances() -> int:
             """
         )
         return cur.rowcount
+
+
+# What clients reads of billing (clients.registry).
+
+
+def client_has_invoices(client_id: int) -> bool:
+    return Invoice.objects.filter(client_id=client_id).exists()
+
+
+def overdue_client_ids() -> QuerySet:
+    """Clients with an unpaid invoice past its due date; the subquery walks the (kind, status,
+    due_date) index."""
+    return Invoice.objects.filter(
+        kind=DocumentKind.INVOICE,
+        status__in=UNPAID_STATUSES,
+        due_date__lt=timezone.localdate(),
+    ).values("client_id")
+
+
+def client_registry_lookups() -> BillingLookups:
+    return BillingLookups(has_invoices=client_has_invoices, overdue_client_ids=overdue_client_ids)

@@ -1,6 +1,8 @@
 """What other apps contribute to the client's workspace (the client page).
 
-An app with something to show on a client defines `ispgest/<app>/panels.py` with
+An app with something to show on a client defines `ispgest/<app>/panels.py` and registers it
+in its AppConfig.ready() with `clients.panels.register(module)` (clients sits below the apps
+that contribute, so it never imports them). The module has
 
 - `client_panels(request, client) -> list[Panel]`: its sections (Contratos, Monedero...);
 - optionally `client_header_facts(request, client) -> list[HeaderFact]`: figures of the
@@ -19,21 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import import_module
-from importlib.util import find_spec
+from types import ModuleType
 
 from django.utils.translation import gettext_lazy as _
-
-PANEL_APPS = [
-    "contracts",
-    "billing",
-    "network",
-    "crm",
-    "messaging",
-    "tickets",
-    "fiscal",
-    "portal",
-]
 
 # Section groups of the workspace navigation, in order.
 GROUPS = {
@@ -115,10 +105,17 @@ class RowAction:
     order: int = 100
 
 
-def _app_modules():
-    for app in PANEL_APPS:
-        if find_spec(f"ispgest.{app}.panels"):
-            yield import_module(f"ispgest.{app}.panels")
+_MODULES: list[ModuleType] = []
+
+
+def register(module: ModuleType) -> None:
+    """Add an app's panels module; its AppConfig.ready() calls this (INSTALLED_APPS order)."""
+    if module not in _MODULES:
+        _MODULES.append(module)
+
+
+def _app_modules() -> list[ModuleType]:
+    return list(_MODULES)
 
 
 def client_panels(request, client) -> list[Panel]:

@@ -55,6 +55,7 @@ from ispgest.catalog.models import (
     TaxCondition,
     Zone,
 )
+from ispgest.clients import registry
 from ispgest.clients.models import (
     Client,
     ClientSearch,
@@ -92,14 +93,6 @@ SORT_CHOICES = [
     ("created", _("Creado el (más antiguos)")),
     ("-created", _("Creado el (más recientes)")),
 ]
-
-
-def _contract_model():
-    try:
-        from ispgest.contracts.models import Contract
-    except ImportError:  # the contracts app is optional for the list
-        return None
-    return Contract
 
 
 class StatusChoice:
@@ -233,16 +226,13 @@ class ClientFilterForm(StyledFormMixin, forms.Form):
         if user is not None and not can_view_money(user):
             for name in MONEY_FILTERS:
                 del self.fields[name]
-        contract = _contract_model()
-        if contract is not None:
-            from ispgest.contracts.models import ContractStatus, Plan
-
-            self.fields["plan"].queryset = Plan.objects.all()
-            router_field = contract._meta.get_field("router")
-            self.fields["router"].queryset = router_field.related_model.objects.all()
+        contracts = registry.contracts()
+        if contracts is not None:
+            self.fields["plan"].queryset = contracts.plans()
+            self.fields["router"].queryset = contracts.routers()
             self.fields["contract_status"].choices = [
                 ("", _("Indistinto")),
-                *ContractStatus.choices,
+                *contracts.statuses(),
             ]
         for name in ("id", "unpaid_above"):
             if name not in self.fields:
@@ -331,10 +321,10 @@ def apply_filters(qs: QuerySet[Client], data: dict) -> QuerySet[Client]:
         contract_q["router"] = data["router"]
     if data.get("contract_status"):
         contract_q["status"] = data["contract_status"]
-    contract = _contract_model()
-    if contract_q and contract is not None:
+    contracts = registry.contracts()
+    if contract_q and contracts is not None:
         # One contract must meet every contract condition (zone AND plan on the same service).
-        qs = qs.filter(Exists(contract.objects.filter(client=OuterRef("pk"), **contract_q)))
+        qs = qs.filter(Exists(contracts.matching(contract_q).filter(client=OuterRef("pk"))))
 
     for name in ("billing_entity", "payment_method", "tax_condition"):
         if data.get(name) is not None:
@@ -359,19 +349,12 @@ def apply_filters(qs: QuerySet[Client], data: dict) -> QuerySet[Client]:
 
 
 def _overdue_client_ids():
-    """Clients with an unpaid invoice past its due date (billing's documents, read by name:
-    clients sits below billing). The subquery walks billing's (kind, status, due_date)
-    index."""
-    from django.apps import apps
-
-    if not apps.is_installed("ispgest.billing"):
+    """Clients with an unpaid invoice past its due date (billing's, through clients.registry:
+    clients sits below billing)."""
+    billing = registry.billing()
+    if billing is None:
         return Client.objects.none().values("pk")
-    invoice = apps.get_model("billing", "Invoice")
-    return invoice.objects.filter(
-        kind="invoice",
-        status__in=["pending", "partially_paid"],
-        due_date__lt=timezone.localdate(),
-    ).values("client_id")
+    return billing.overdue_client_ids()
 
 
 def _trigram_words(words: list[str]) -> bool:

@@ -9,13 +9,12 @@ import re
 from datetime import date
 from typing import Any
 
-from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from ispgest.clients import signals
+from ispgest.clients import registry, signals
 from ispgest.clients.history import changes_between, record_event, snapshot
 from ispgest.clients.models import (
     BankMandate,
@@ -125,13 +124,8 @@ def _save(instance: models.Model, *, update_fields=None, email=None) -> None:
 
 def client_has_invoices(client: Client) -> bool:
     """True when billing (once installed) has any invoice for the client."""
-    if not apps.is_installed("ispgest.billing"):
-        return False
-    try:
-        invoice_model = apps.get_model("billing", "Invoice")
-    except LookupError:
-        return False
-    return invoice_model._default_manager.filter(client_id=client.pk).exists()
+    billing = registry.billing()
+    return billing is not None and billing.has_invoices(client.pk)
 
 
 def is_non_default_cycle(cycle) -> bool:

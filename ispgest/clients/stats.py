@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.apps import apps
 from django.db import transaction
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 from django_tasks import task
 
+from ispgest.clients import registry
 from ispgest.clients.models import Client, ClientTally
 from ispgest.clients.scoping import ClientScope
 
@@ -62,16 +62,11 @@ def refresh_client_tallies(now: datetime | None = None) -> int:
         tally.inactive = r["n_inactive"]
         tally.created_in_month = r["n_created"]
         tally.deactivated_in_month = r["n_gone"]
-    if apps.is_installed("ispgest.contracts"):
+    contracts = registry.contracts()
+    if contracts is not None:
         # Clients (active) with at least one suspended contract: the client list's
-        # "Estado del contrato: Suspendido" filter. Read by name: clients sits below contracts.
-        contract = apps.get_model("contracts", "Contract")
-        for r in (
-            contract.objects.filter(status="suspended", client__status=active)
-            .order_by()
-            .values("client__seller_id", "client__zone_id")
-            .annotate(n=Count("client_id", distinct=True))
-        ):
+        # "Estado del contrato: Suspendido" filter.
+        for r in contracts.suspended_by_seller_zone():
             row(r["client__seller_id"], r["client__zone_id"]).suspended = r["n"]
     ClientTally.objects.all().delete()
     ClientTally.objects.bulk_create(rows.values(), batch_size=1000)

@@ -3,9 +3,10 @@ clients and with the joins they need (no N+1)."""
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
-from ispgest.clients.models import fold
+from ispgest.clients.models import Client, fold
+from ispgest.clients.registry import ContractLookups
 from ispgest.clients.scoping import visible_clients
 from ispgest.contracts.models import (
     Contract,
@@ -14,6 +15,7 @@ from ispgest.contracts.models import (
     Equipment,
     PackageAssignment,
     PackageAssignmentLine,
+    Plan,
     PlanAssignment,
     SignedDocument,
 )
@@ -106,3 +108,35 @@ def suspension_reasons(contract_ids) -> dict[int, str]:
     for contract_id, reason in rows:
         out.setdefault(contract_id, reason)
     return out
+
+
+# What the client list and the client tallies read of contracts (clients.registry).
+
+
+def contracts_matching(conditions: dict) -> QuerySet[Contract]:
+    """Contracts meeting every condition (zone, plan, router, status) on the same contract."""
+    return Contract.objects.filter(**conditions)
+
+
+def suspended_clients_by_seller_zone() -> QuerySet:
+    """Active clients with a suspended contract, per (seller, zone): {"client__seller_id",
+    "client__zone_id", "n"}."""
+    return (
+        Contract.objects.filter(
+            status=ContractStatus.SUSPENDED, client__status=Client.Status.ACTIVE
+        )
+        .order_by()
+        .values("client__seller_id", "client__zone_id")
+        .annotate(n=Count("client_id", distinct=True))
+    )
+
+
+def client_registry_lookups() -> ContractLookups:
+    router = Contract._meta.get_field("router").related_model  # network's, by name
+    return ContractLookups(
+        plans=lambda: Plan.objects.all(),
+        routers=lambda: router.objects.all(),
+        statuses=lambda: list(ContractStatus.choices),
+        matching=contracts_matching,
+        suspended_by_seller_zone=suspended_clients_by_seller_zone,
+    )

@@ -11,7 +11,8 @@ charts as server-side SVG (`core/charts.py`), each bar a link to the list behind
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib import import_module
+
+from ispgest.core.modules import app_modules
 
 SECTIONS = ("clients", "money", "work", "system")
 
@@ -59,17 +60,7 @@ class Dashboard:
 
 
 def _modules():
-    from django.apps import apps
-
-    for config in apps.get_app_configs():
-        if not config.name.startswith("ispgest."):
-            continue
-        name = f"{config.name}.dashboard"
-        try:
-            yield import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+    return app_modules("dashboard")
 
 
 def collect(request) -> Dashboard:

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from importlib import import_module
+
+from ispgest.core.modules import app_modules
 
 
 @dataclass(frozen=True)
@@ -54,19 +55,8 @@ class ScheduledJob:
 
 def scheduled_jobs() -> dict[str, ScheduledJob]:
     """Every declared job, by name, from the `jobs` module of each installed ispgest app."""
-    from django.apps import apps
-
     jobs: dict[str, ScheduledJob] = {}
-    for config in apps.get_app_configs():
-        if not config.name.startswith("ispgest."):
-            continue
-        module_name = f"{config.name}.jobs"
-        try:
-            module = import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
+    for module in app_modules("jobs"):
         for job in getattr(module, "JOBS", []):
             if job.name in jobs:
                 raise LookupError(f"Two scheduled jobs are named {job.name}")

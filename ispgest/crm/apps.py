@@ -8,8 +8,12 @@ class CrmConfig(AppConfig):
     verbose_name = "CRM"
 
     def ready(self):
+        from ispgest.clients import panels
         from ispgest.clients.sources import ClientSource, register
         from ispgest.crm import conversion
+        from ispgest.crm import panels as crm_panels
+
+        panels.register(crm_panels)
 
         register(
             ClientSource(

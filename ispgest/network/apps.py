@@ -8,8 +8,12 @@ class NetworkConfig(AppConfig):
 
     def ready(self):
         from ispgest.billing import signals as billing_signals
+        from ispgest.clients import panels
         from ispgest.contracts import signals
+        from ispgest.network import panels as network_panels
         from ispgest.network import receivers
+
+        panels.register(network_panels)
 
         signals.contract_status_changed.connect(
             receivers.on_contract_status_changed, dispatch_uid="network.contract_status"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from importlib.util import find_spec
-
 from ispgest.webhooks.models import EventType
 from ispgest.webhooks.services import emit, subscribers
 
@@ -64,6 +62,7 @@ def connect() -> None:
     from ispgest.billing import signals as billing
     from ispgest.clients import signals as clients
     from ispgest.contracts import signals as contracts
+    from ispgest.tickets import signals as tickets
 
     pairs = [
         (clients.client_created, _client(EventType.CLIENT_CREATED)),
@@ -74,14 +73,9 @@ def connect() -> None:
         (billing.documents_issued, _documents_issued),
         (billing.payment_registered, _payment_registered),
         (billing.payment_reversed, _payment_reversed),
+        (tickets.ticket_created, _ticket(EventType.TICKET_CREATED)),
+        (tickets.ticket_updated, _ticket(EventType.TICKET_UPDATED)),
     ]
-    if find_spec("ispgest.tickets.signals"):
-        from ispgest.tickets import signals as tickets
-
-        if hasattr(tickets, "ticket_created"):
-            pairs.append((tickets.ticket_created, _ticket(EventType.TICKET_CREATED)))
-        if hasattr(tickets, "ticket_updated"):
-            pairs.append((tickets.ticket_updated, _ticket(EventType.TICKET_UPDATED)))
     for signal, receiver in pairs:
         _KEEP.append(receiver)
         signal.connect(receiver, dispatch_uid=f"webhooks:{id(signal)}:{receiver.__name__}")

@@ -1,7 +1,7 @@
 """Deterministic, realistic demo data, built by each domain app's `demo.py`.
 
 Each app that has data to show defines `ispgest/<app>/demo.py` with
-`generate(ctx: DemoContext) -> None`; they run in dependency order and share `ctx`
+`generate(ctx: DemoContext) -> None`; they run in INSTALLED_APPS order (the layer order) and share `ctx`
 (the random generator, the sizes, and what earlier apps made, e.g. ctx.data["client_ids"]).
 Writes use bulk inserts so 100k clients take well under two minutes.
 """
@@ -9,24 +9,11 @@ Writes use bulk inserts so 100k clients take well under two minutes.
 import random
 import time
 from dataclasses import dataclass, field
-from importlib import import_module
-from importlib.util import find_spec
 
 from django.core.management.base import BaseCommand
 
 from ispgest.core.country import get_profile
-
-ORDER = [
-    "catalog",
-    "clients",
-    "contracts",
-    "billing",
-    "network",
-    "crm",
-    "messaging",
-    "tickets",
-    "ops",
-]
+from ispgest.core.modules import app_modules
 
 
 @dataclass
@@ -64,11 +51,10 @@ class Command(BaseCommand):
             rng=random.Random(seed),
             stdout=self.stdout,
         )
-        for app in ORDER:
-            if not find_spec(f"ispgest.{app}.demo"):
-                continue
+        for module in app_modules("demo"):
             started = time.monotonic()
-            import_module(f"ispgest.{app}.demo").generate(ctx)
+            module.generate(ctx)
+            app = module.__name__.split(".")[1]
             self.stdout.write(f"  {app}: {time.monotonic() - started:.1f} s")
         self.stdout.write(
             self.style.SUCCESS(

@@ -2,7 +2,6 @@ import os
 import signal
 import subprocess
 import sys
-from importlib.util import find_spec
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -46,8 +45,7 @@ class Command(BaseCommand):
         elif backend.startswith("django_tasks_rq"):
             procs.append(subprocess.Popen([sys.executable, "manage.py", "rqworker", "default"]))
         # The scheduler only enqueues due jobs (ispgest.ops); the worker above runs them.
-        if find_spec("ispgest.ops.management.commands.scheduler"):
-            procs.append(subprocess.Popen([sys.executable, "manage.py", "scheduler"]))
+        procs.append(subprocess.Popen([sys.executable, "manage.py", "scheduler"]))
 
         def stop(*_):
             for p in procs:

@@ -31,7 +31,8 @@ def run(ctx):
 
     from ispgest.clients.models import Client
     from ispgest.contracts.models import Contract, Plan
-    from ispgest.network import reconcile, routeros, secrets, services, sync
+    from ispgest.core import secrets
+    from ispgest.network import reconcile, routeros, services, sync
     from ispgest.network.models import IPPool, PPPoEAccount, Router
     from ispgest.network.testing.peer import RouterOSPeer
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from ispgest.clients.models import fold
 from ispgest.core.money import CENT, HUNDRED, ZERO, round_money
+from ispgest.core.text import fold
 
 __all__ = ["CENT", "HUNDRED", "ZERO", "cents"]
 

@@ -15,11 +15,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ispgest.billing import numbering
-from ispgest.billing.engine import add_months, billing_run_execute
+from ispgest.billing.engine import billing_run_execute
 from ispgest.billing.models import BillingRun, NumberSequence
 from ispgest.billing.selectors import rebuild_all_client_balances
 from ispgest.catalog.models import BillingCycle, PaymentMethod, PaymentMethodKind
 from ispgest.clients.models import Client
+from ispgest.core.dates import add_months
 
 
 def _run_dates(today, months: int = 2) -> list:

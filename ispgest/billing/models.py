@@ -25,10 +25,9 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ispgest.core.models import ImmutableRow, ImmutableRowError, TimeStampedModel  # noqa: F401
-from ispgest.core.money import default_currency
+from ispgest.core.money import ZERO, default_currency
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
-ZERO = Decimal("0.00")
 
 
 class DocumentKind(models.TextChoices):

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from ispgest.billing import signals
-from ispgest.billing.engine import add_months, in_ids
+from ispgest.billing.engine import in_ids
 from ispgest.billing.models import (
     ZERO,
     ClientBalance,
@@ -36,6 +36,7 @@ from ispgest.billing.models import (
 )
 from ispgest.clients.models import Client
 from ispgest.clients.scoping import ClientScope
+from ispgest.core.dates import add_months
 
 UNPAID = (InvoiceStatus.PENDING, InvoiceStatus.PARTIALLY_PAID)
 REBUILD_MONTHS = 13

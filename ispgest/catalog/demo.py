@@ -29,6 +29,7 @@ from ispgest.catalog.models import (
     Zone,
 )
 from ispgest.core.country import get_profile
+from ispgest.core.money import round_money
 
 GEOGRAPHY = {
     "AR": {
@@ -286,7 +287,7 @@ def _payments_and_products(ctx) -> None:
     factor = PRICE_FACTOR.get(ctx.country, Decimal("1"))
     products = []
     for name, code, kind, brand, model, usd in PRODUCTS:
-        price = (Decimal(usd) * factor).quantize(Decimal("0.01"))
+        price = round_money(Decimal(usd) * factor)
         product, _ = Product.objects.get_or_create(
             name=name,
             defaults={

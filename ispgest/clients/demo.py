@@ -237,7 +237,7 @@ def _ts_sqlite(value: datetime) -> str:
 
 
 def _ascii(text: str) -> str:
-    from ispgest.clients.models import fold
+    from ispgest.core.text import fold
 
     return fold(text).replace("n~", "n").replace(" ", "")
 

@@ -8,8 +8,6 @@ client's history (ClientEvent) in the same transaction.
 from __future__ import annotations
 
 import re
-import unicodedata
-from functools import lru_cache
 
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
@@ -19,28 +17,9 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from ispgest.core.models import TimeStampedModel
+from ispgest.core.text import fold
 
 NOTES_MAX_LENGTH = 10_000
-
-
-def fold(text: str | None) -> str:
-    """Lower-case and strip accents: what search and Spanish sorting compare on.
-
-    "ñ" is its own letter in Spanish, between "n" and "o": it becomes "n~", which sorts there
-    under a binary collation ("nz" < "n~" < "o") and stays distinct from "n" in searches.
-    """
-    if not text:
-        return ""
-    if text.isascii():
-        return text.lower()
-    return _fold_unicode(text)
-
-
-@lru_cache(maxsize=65536)
-def _fold_unicode(text: str) -> str:
-    text = text.lower().replace("ñ", "n~").replace("n\u0303", "n~")
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 _ID_WORD = re.compile(r"[0-9a-z]+(?:[-./][0-9a-z]+)+")

@@ -3,7 +3,7 @@
 Everything starts from `visible_clients(user)` (a Vendedor sees only its seller's clients).
 
 Quick search ("Búsqueda rápida") matches every word of the query, folded with
-`clients.models.fold()` (lower-case, accent-less, "ñ" distinct, but found by "n" too), as a substring of
+`core.text.fold()` (lower-case, accent-less, "ñ" distinct, but found by "n" too), as a substring of
 `Client.search_text` (name, trade name, e-mail, document, tax id, custom id, phones).
 
 On PostgreSQL the GIN trigram index over search_text and the covering name btree live on the
@@ -62,11 +62,11 @@ from ispgest.clients.models import (
     GatewayAccount,
     PersonType,
     compact_id,
-    fold,
     looks_like_id,
 )
 from ispgest.clients.scoping import visible_clients
 from ispgest.core.forms import DateInput, StyledFormMixin
+from ispgest.core.text import fold
 from ispgest.core.visibility import can_view_money
 
 PAGE_SIZE = 25

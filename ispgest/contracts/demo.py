@@ -29,7 +29,8 @@ from ispgest.contracts.models import (
     RenewablePackage,
     RenewablePackageLine,
 )
-from ispgest.contracts.services import add_months
+from ispgest.core.dates import add_months
+from ispgest.core.money import round_money
 
 CHUNK = 20_000
 
@@ -166,7 +167,7 @@ def _catalogs(ctx) -> dict:
                     package=package,
                     description=desc,
                     quantity=Decimal(qty),
-                    unit_price=(base * Decimal(factor)).quantize(Decimal("0.01")),
+                    unit_price=round_money(base * Decimal(factor)),
                     tax=tax,
                     position=pos,
                 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Prefetch, QuerySet
 
-from ispgest.clients.models import Client, fold
+from ispgest.clients.models import Client
 from ispgest.clients.registry import ContractLookups
 from ispgest.clients.scoping import visible_clients
 from ispgest.contracts.models import (
@@ -19,6 +19,7 @@ from ispgest.contracts.models import (
     PlanAssignment,
     SignedDocument,
 )
+from ispgest.core.text import fold
 
 
 def visible_contracts(user) -> QuerySet[Contract]:

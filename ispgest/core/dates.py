@@ -1,8 +1,10 @@
-"""Date rules every service applies to the dates people type: nothing happens in the future
-(beyond today in the installation's time zone) nor before the thing it belongs to."""
+"""Month arithmetic (`add_months`, shared by contracts and billing) and the date rules every
+service applies to the dates people type: nothing happens in the future (beyond today in the
+installation's time zone) nor before the thing it belongs to."""
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, datetime
 
 from django.utils import timezone
@@ -43,3 +45,10 @@ def check_date(
                 code="date_too_early",
             )
     return value
+
+
+def add_months(day: date, months: int) -> date:
+    """`day` plus `months` calendar months, clamped to the month's last day (31/01 + 1 = 28/02)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

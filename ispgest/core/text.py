@@ -1,4 +1,8 @@
-"""Control characters in text input: one rule and one message for every entry point.
+"""Text rules shared by every app: control characters in input, and folding for search.
+
+`fold` lower-cases and strips accents (what search and Spanish sorting compare on).
+
+Control characters in text input: one rule and one message for every entry point.
 
 NUL (which PostgreSQL cannot store in text) and the other C0 control characters and DEL
 are refused in every text field and filter; tab, line feed and carriage return are ordinary
@@ -14,6 +18,8 @@ text. The same rule runs in four places, so no input can forget it:
 from __future__ import annotations
 
 import re
+import unicodedata
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.utils.deconstruct import deconstructible
@@ -60,3 +66,23 @@ def find_control_chars(data, path: tuple = ()) -> tuple | None:
             if found is not None:
                 return found
     return None
+
+
+def fold(text: str | None) -> str:
+    """Lower-case and strip accents: what search and Spanish sorting compare on.
+
+    "ñ" is its own letter in Spanish, between "n" and "o": it becomes "n~", which sorts there
+    under a binary collation ("nz" < "n~" < "o") and stays distinct from "n" in searches.
+    """
+    if not text:
+        return ""
+    if text.isascii():
+        return text.lower()
+    return _fold_unicode(text)
+
+
+@lru_cache(maxsize=65536)
+def _fold_unicode(text: str) -> str:
+    text = text.lower().replace("ñ", "n~").replace("n\u0303", "n~")
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))

@@ -27,6 +27,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from ispgest.clients.scoping import visible_clients
+from ispgest.core.money import round_money
 from ispgest.crm.models import (
     Activity,
     AnnualTurnover,
@@ -346,7 +347,7 @@ def pipeline_board(
         if col is not None:
             col.count = row["n"]
             col.total = row["total"] or Decimal("0")
-            col.weighted = (row["weighted"] or Decimal("0")).quantize(Decimal("0.01"))
+            col.weighted = round_money(row["weighted"] or 0)
     if per_stage:
         cards = qs.select_related("client", "prospect", "seller").order_by(
             F("expected_close_date").asc(nulls_last=True), "id"
@@ -371,7 +372,7 @@ def pipeline_board(
                 seller_name=row["seller__name"] or "",
                 open_count=row["open_count"],
                 open_total=row["open_total"] or Decimal("0"),
-                weighted=(row["weighted"] or Decimal("0")).quantize(Decimal("0.01")),
+                weighted=round_money(row["weighted"] or 0),
                 won_total=row["won_total"] or Decimal("0"),
             )
         )

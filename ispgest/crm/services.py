@@ -28,6 +28,7 @@ from ispgest.clients.scoping import visible_clients
 from ispgest.core.audit import audit
 from ispgest.core.country import clean_bic, clean_iban, clean_tax_id, get_profile
 from ispgest.core.exceptions import DomainError, InvalidTransition
+from ispgest.core.money import CENT, HUNDRED
 from ispgest.core.text import CONTROL_MESSAGE, has_control_chars
 from ispgest.crm.history import record
 from ispgest.crm.models import (
@@ -47,9 +48,6 @@ from ispgest.crm.models import (
     Withholding,
 )
 from ispgest.crm.permissions import VIEW_ALL, sees_all_pipeline
-
-HUNDRED = Decimal("100")
-CENT = Decimal("0.01")
 
 
 class _Errors:

@@ -47,7 +47,7 @@ class Issuer(TimeStampedModel):
         default="R1",
         help_text=_("Las notas de crédito de facturas simplificadas son siempre R5."),
     )
-    # The PKCS#12 file (base64) and its password, each encrypted (network.secrets, Fernet).
+    # The PKCS#12 file (base64) and its password, each encrypted (core.secrets, Fernet).
     certificate = models.TextField(blank=True, editable=False)
     certificate_password = models.TextField(blank=True, editable=False)
     certificate_subject = models.CharField(_("Titular del certificado"), max_length=255, blank=True)

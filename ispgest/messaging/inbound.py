@@ -534,9 +534,9 @@ def poll_all() -> list[PollResult]:
 
 @transaction.atomic
 def mailbox_save(*, actor, mailbox: Mailbox, password: str = "") -> Mailbox:
-    """Create or change a mailbox; the password is stored encrypted (network/secrets.py) and
+    """Create or change a mailbox; the password is stored encrypted (core/secrets.py) and
     kept when none is given."""
-    from ispgest.network.secrets import encrypt
+    from ispgest.core.secrets import encrypt
 
     created = mailbox.pk is None
     if password:

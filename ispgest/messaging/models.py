@@ -232,7 +232,7 @@ class Mailbox(models.Model):
         _("Seguridad"), max_length=10, choices=Security.choices, default=Security.SSL
     )
     username = models.CharField(_("Usuario"), max_length=255)
-    # Encrypted at rest like the routers' passwords (network/secrets.py).
+    # Encrypted at rest like the routers' passwords (core/secrets.py).
     password_encrypted = models.TextField(blank=True)
     folder = models.CharField(_("Carpeta"), max_length=255, default="INBOX")
     active = models.BooleanField(_("Activo"), default=True)
@@ -256,6 +256,6 @@ class Mailbox(models.Model):
 
     @property
     def password(self) -> str:
-        from ispgest.network.secrets import decrypt
+        from ispgest.core.secrets import decrypt
 
         return decrypt(self.password_encrypted)

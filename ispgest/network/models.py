@@ -2,7 +2,7 @@
 accounts (secrets) of contracts.
 
 A router's API password and a secret's password are stored only encrypted (see
-network/secrets.py), never logged. Each account holds the state wanted on the router
+core/secrets.py), never logged. Each account holds the state wanted on the router
 (`version`) and the state last applied there (`applied`, `applied_version`, `applied_at`,
 `last_error`): the sync task (network/sync.py) converges them, per router and in order.
 """
@@ -220,7 +220,7 @@ class PPPoEAccount(TimeStampedModel):
     @property
     def password_plain(self) -> str:
         """For the roles allowed to see it (network.view_pppoe_password) and the sync."""
-        from ispgest.network.secrets import decrypt
+        from ispgest.core.secrets import decrypt
 
         return decrypt(self.password_encrypted)
 

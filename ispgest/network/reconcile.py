@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import F
 
-from ispgest.network import desired, routeros, secrets
+from ispgest.core import secrets
+from ispgest.network import desired, routeros
 from ispgest.network.models import DriftCheck, PPPoEAccount, Router, SyncStatus
 from ispgest.network.tasks import enqueue_sync
 

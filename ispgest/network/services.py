@@ -19,9 +19,10 @@ from django.utils import timezone
 from ispgest.clients.history import record_event
 from ispgest.clients.models import Client
 from ispgest.contracts.models import Contract, ContractStatus
+from ispgest.core import secrets
 from ispgest.core.audit import audit
 from ispgest.core.exceptions import DomainError
-from ispgest.network import desired, routeros, secrets
+from ispgest.network import desired, routeros
 from ispgest.network.models import CutoffRule, IPPool, PPPoEAccount, Router, SyncStatus
 from ispgest.network.tasks import enqueue_sync
 

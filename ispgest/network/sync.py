@@ -20,8 +20,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from ispgest.contracts.models import Plan
-from ispgest.core import bulk
-from ispgest.network import desired, routeros, secrets
+from ispgest.core import bulk, secrets
+from ispgest.network import desired, routeros
 from ispgest.network.models import IPPool, PPPoEAccount, Router, SyncStatus
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,6 @@ next cycle date of a client."""
 
 from __future__ import annotations
 
-import calendar
 from datetime import date
 
 from django.db.models import Q
@@ -11,13 +10,7 @@ from django.db.models import Q
 from ispgest.catalog.models import BillingCycle
 from ispgest.clients.models import Client
 from ispgest.contracts.models import Contract, ContractStatus
-
-
-def add_months(d: date, months: int) -> date:
-    month = d.month - 1 + months
-    year = d.year + month // 12
-    month = month % 12 + 1
-    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+from ispgest.core.dates import add_months
 
 
 def period_for(run_date: date) -> tuple[date, date]:

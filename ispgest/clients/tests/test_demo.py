@@ -6,9 +6,10 @@ import pytest
 from stdnum import iban
 
 from ispgest.clients import demo
-from ispgest.clients.models import BankMandate, Client, ClientEvent, fold
+from ispgest.clients.models import BankMandate, Client, ClientEvent
 from ispgest.clients.validation import CLIENT_FIELDS, validate_client_data
 from ispgest.core.management.commands.demo_data import DemoContext
+from ispgest.core.text import fold
 
 pytestmark = pytest.mark.django_db
 

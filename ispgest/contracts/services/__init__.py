@@ -8,7 +8,6 @@ and renewal) and `documents` (signed documents); `_common` holds their shared he
 public names are re-exported here; a test that patches a name patches it in its module.
 """
 
-from ispgest.contracts.services._common import add_months
 from ispgest.contracts.services.assignments import plan_assign
 from ispgest.contracts.services.contracts import (
     CONTRACT_FIELDS,
@@ -63,7 +62,6 @@ __all__ = [
     "PACKAGE_FIELDS",
     "PLAN_FIELDS",
     "TRANSITION_VERBS",
-    "add_months",
     "contract_activate",
     "contract_cancel",
     "contract_create",

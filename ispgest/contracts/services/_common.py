@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import calendar
 from datetime import date
 from typing import Any
 
 from django.utils import timezone
-
-
-def add_months(day: date, months: int) -> date:
-    """`day` plus `months` calendar months, clamped to the month's last day (31/01 + 1 = 28/02)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def _apply(instance, data: dict[str, Any], allowed: tuple[str, ...]) -> list[str]:

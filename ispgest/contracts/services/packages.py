@@ -20,11 +20,12 @@ from ispgest.contracts.models import (
     RenewablePackage,
     RenewablePackageLine,
 )
-from ispgest.contracts.services._common import _apply, _clean, _today, add_months
+from ispgest.contracts.services._common import _apply, _clean, _today
 from ispgest.core.audit import audit, audit_many, changes_of
-from ispgest.core.dates import check_date
+from ispgest.core.dates import add_months, check_date
 from ispgest.core.exceptions import DomainError, InvalidTransition
 from ispgest.core.formats import fdate, money, plural
+from ispgest.core.money import ZERO
 
 LINE_FIELDS = ("product", "description", "quantity", "unit_price", "tax")
 
@@ -119,7 +120,7 @@ def package_update(
 
 def lines_total(lines) -> Decimal:
     """The sum of the lines' totals (a package's or an assignment's)."""
-    return sum((line.total for line in lines), Decimal("0.00"))
+    return sum((line.total for line in lines), ZERO)
 
 
 @transaction.atomic

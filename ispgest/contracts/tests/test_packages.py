@@ -11,12 +11,6 @@ from ispgest.contracts.models import PackageAssignment
 pytestmark = pytest.mark.django_db
 
 
-def test_add_months_clamps_to_the_end_of_the_month():
-    assert services.add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
-    assert services.add_months(date(2026, 11, 15), 3) == date(2027, 2, 15)
-    assert services.add_months(date(2024, 2, 29), 12) == date(2025, 2, 28)
-
-
 def router_product_tax(package):
     return package.lines.last().product.tax
 

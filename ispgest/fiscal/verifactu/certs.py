@@ -1,7 +1,7 @@
 """The entity's electronic certificate (PKCS#12) that authenticates submissions to the AEAT.
 
 Uploaded once by an administrator; stored encrypted at rest (Fernet, like router passwords:
-`network.secrets`), with its password encrypted apart, and never shown back: pages show the
+`core.secrets`), with its password encrypted apart, and never shown back: pages show the
 holder, the NIF, the validity and the fingerprint only. At send time it is opened in memory
 and handed to TLS through an anonymous in-memory file (Linux memfd), never written to disk.
 """
@@ -22,8 +22,8 @@ from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.utils import timezone
 
+from ispgest.core import secrets
 from ispgest.core.exceptions import DomainError
-from ispgest.network import secrets
 
 MAX_BYTES = 100 * 1024
 

@@ -1,7 +1,9 @@
-"""Encrypting router API passwords at rest (Fernet: AES-128-CBC + HMAC-SHA256).
+"""Encrypting passwords at rest (Fernet: AES-128-CBC + HMAC-SHA256): the routers' API
+passwords, the mailboxes' and the fiscal certificates'.
 
 The key comes from settings.ISPGEST_SECRETS_KEY when set (a Fernet key), otherwise it is
-derived from SECRET_KEY, so a database dump alone does not reveal the passwords. Rotating
+derived from SECRET_KEY, so a database dump alone does not reveal the passwords. The derivation labels keep their first
+names ("ispgest.network...") so passwords stored before stay readable. Rotating
 SECRET_KEY without setting ISPGEST_SECRETS_KEY makes stored passwords unreadable (they must
 be typed again), which fails safe.
 """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
 
 from django.db import connection
@@ -91,39 +92,6 @@ def compute_client_balances(client_ids: Iterable[int]) -> dict[int, tuple[int, D
     return {r["client_id"]: (r["n"], r["total"] - r["paid"] - r["credited"]) for r in rows}
 
 
-def refresh_client_balances(client_ids: Iterable[int]) -> None:
-    """Rewrite the ClientBalance rows of these clients from their documents and wallets.
-
-    Called inside the transaction of every change that moves a client's debt, with the
-    client's documents already locked or just written by that transaction.
-    """
-    ids = sorted(set(client_ids))
-    if not ids:
-        return
-    debts = compute_client_balances(ids)
-    wallets = dict(Wallet.objects.filter(client_id__in=ids).values_list("client_id", "balance"))
-    existing = set(
-        ClientBalance.objects.filter(client_id__in=ids).values_list("client_id", flat=True)
-    )
-    rows = [
-        ClientBalance(
-            client_id=cid,
-            unpaid_count=debts.get(cid, (0, ZERO))[0],
-            unpaid_total=debts.get(cid, (0, ZERO))[1],
-            wallet_balance=wallets.get(cid, ZERO),
-        )
-        for cid in ids
-    ]
-    new = [r for r in rows if r.client_id not in existing]
-    old = [r for r in rows if r.client_id in existing]
-    if new:
-        ClientBalance.objects.bulk_create(new, batch_size=2000)
-    if old:
-        ClientBalance.objects.bulk_update(
-            old, ["unpaid_count", "unpaid_total", "wallet_balance"], batch_size=2000
-        )
-
-
 def rebuild_all_client_balances() -> int:
     """Recompute every ClientBalance in SQL (repair tool and demo data)."""
     unpaid = "(" + ", ".join(f"'{s}'" for s in UNPAID_STATUSES) + ")"
@@ -168,6 +136,17 @@ def overdue_client_ids() -> QuerySet:
         status__in=UNPAID_STATUSES,
         due_date__lt=timezone.localdate(),
     ).values("client_id")
+
+
+def overdue_payable_documents(due_before: date, billing_entity_id: int | None) -> QuerySet:
+    """Payable documents unpaid and due before `due_before` (of one billing entity when
+    given): what network's cut-off suspends for."""
+    qs = Invoice.objects.filter(
+        kind__in=PAYABLE_KINDS, status__in=UNPAID_STATUSES, due_date__lt=due_before
+    )
+    if billing_entity_id:
+        qs = qs.filter(billing_entity_id=billing_entity_id)
+    return qs
 
 
 def client_registry_lookups() -> BillingLookups:

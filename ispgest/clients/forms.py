@@ -438,12 +438,3 @@ class ManualEventForm(StyledFormMixin, forms.Form):
     summary = forms.CharField(
         label=_("Descripción"), max_length=4000, widget=forms.Textarea({"rows": 3})
     )
-
-
-class ClientMessageForm(StyledFormMixin, forms.Form):
-    """ "Enviar Email" from the client's Correo tab."""
-
-    subject = forms.CharField(label=_("Asunto"), max_length=200)
-    body = forms.CharField(
-        label=_("Mensaje"), max_length=20_000, widget=forms.Textarea({"rows": 6})
-    )

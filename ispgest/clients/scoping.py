@@ -43,10 +43,6 @@ def visible_clients(user, queryset: QuerySet[Client] | None = None) -> QuerySet[
     return qs.none()
 
 
-def can_see_client(user, client: Client) -> bool:
-    return visible_clients(user).filter(pk=client.pk).exists()
-
-
 SELLER_SCOPE_MESSAGE = "Vendedor: solo puede asignar clientes a su propio vendedor."
 
 

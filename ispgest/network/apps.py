@@ -7,7 +7,6 @@ class NetworkConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from ispgest.billing import signals as billing_signals
         from ispgest.clients import panels
         from ispgest.contracts import signals
         from ispgest.network import panels as network_panels
@@ -22,6 +21,3 @@ class NetworkConfig(AppConfig):
             receivers.on_contract_plan_changed, dispatch_uid="network.contract_plan"
         )
         signals.plan_saved.connect(receivers.on_plan_saved, dispatch_uid="network.plan_saved")
-        billing_signals.payment_registered.connect(
-            receivers.on_payment_registered, dispatch_uid="network.payment_registered"
-        )

@@ -14,13 +14,14 @@ when the client's reminder switch allows.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import date, timedelta
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from ispgest.billing.models import PAYABLE_KINDS, Invoice
-from ispgest.billing.selectors import UNPAID_STATUSES
 from ispgest.clients.notifications import reminder_recipients
 from ispgest.contracts import services as contract_services
 from ispgest.contracts.models import Contract, ContractStatus
@@ -28,16 +29,20 @@ from ispgest.core.exceptions import DomainError
 from ispgest.core.identity import isp_identity
 from ispgest.network.models import CutoffRule, ServiceCut
 
+# Billing (above network) lends its overdue documents: BillingConfig.ready() registers
+# `(due_before, billing_entity_id) -> the payable documents unpaid and due before that day`.
+_overdue_documents: Callable[[date, int | None], QuerySet] | None = None
+
+
+def register_overdue_documents(fn: Callable[[date, int | None], QuerySet]) -> None:
+    global _overdue_documents
+    _overdue_documents = fn
+
 
 def _overdue(rule: CutoffRule, today):
-    qs = Invoice.objects.filter(
-        kind__in=PAYABLE_KINDS,
-        status__in=UNPAID_STATUSES,
-        due_date__lt=today - timedelta(days=rule.grace_days),
-    )
-    if rule.billing_entity_id:
-        qs = qs.filter(billing_entity_id=rule.billing_entity_id)
-    return qs
+    if _overdue_documents is None:
+        raise ImproperlyConfigured("El corte por impago necesita la facturación (ispgest.billing).")
+    return _overdue_documents(today - timedelta(days=rule.grace_days), rule.billing_entity_id)
 
 
 def _covered(rule: CutoffRule):

@@ -566,42 +566,6 @@ def ticket_client_reply(
     return message
 
 
-def ticket_attachment_add(*, actor, message: TicketMessage, uploaded_file) -> TicketAttachment:
-    """Attach one more file to a staff message (checked by core/uploads.py)."""
-    checked = _check_files([uploaded_file], field="file") if uploaded_file else None
-    if not checked:
-        raise DomainError("Seleccione un archivo.", field="file")
-    stored: list[str] = []
-    try:
-        with transaction.atomic():
-            ticket = _locked(message.ticket)
-            if ticket.status == Status.CLOSED:
-                raise DomainError("El ticket está cerrado.", field="file")
-            (row,) = _store_files(checked, message=message, uploaded_by=actor, stored=stored)
-            _record(
-                actor=actor,
-                ticket=ticket,
-                action="ticket.attachment_added",
-                summary=(
-                    f"Adjunto «{row.original_name}» ({row.content_type}, {row.size} bytes) "
-                    f"en el ticket {ticket.number}."
-                ),
-            )
-            signals.ticket_updated.send(
-                sender=Ticket,
-                ticket=ticket,
-                actor=actor,
-                event="attachment",
-                changes={},
-                message=message,
-            )
-    except Exception:
-        for name in stored:
-            uploads.discard(name)
-        raise
-    return row
-
-
 # ---------------------------------------------------------------------------------------------
 # Status, assignment, fields
 

@@ -85,10 +85,6 @@ def nif_problem(tax_id: str, kind: str) -> str | None:
     return None
 
 
-def printable_ascii(text: str) -> bool:
-    return all(32 <= ord(ch) <= 126 for ch in text)
-
-
 def operation_block(rate: Decimal, *, exempt: bool) -> dict:
     """CalificacionOperacion/OperacionExenta of one tax group."""
     if rate > 0:

@@ -173,6 +173,9 @@ def test_deliveries_of_one_object_go_in_order(receiver, admin_user, settings):
         "http://10.1.2.3/x",
         "http://192.168.0.10/x",
         "http://169.254.169.254/latest/meta-data",
+        "http://100.64.0.1/x",
+        "http://[::ffff:127.0.0.1]/x",
+        "http://2130706433/x",
         "http://[::1]/x",
         "http://localhost/x",
     ],
@@ -209,6 +212,40 @@ def test_a_subscription_failing_for_a_day_is_paused_and_its_owner_mailed(
 
     mail = EmailMessage.objects.get(template="webhook_paused")
     assert mail.to == [admin_user.email]
+
+
+def test_a_subscription_failing_for_less_than_a_day_stays_active(receiver, admin_user, settings):
+    settings.ISPGEST_WEBHOOK_RETRY_BASE = 3600
+    r = receiver(answers=[500])
+    sub = services.subscription_create(
+        actor=admin_user, name="Tambalea", url=r.url, events=["client.created"]
+    )
+    since = timezone.now() - timedelta(hours=23)
+    Subscription.objects.filter(pk=sub.pk).update(failing_since=since)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.send_test(actor=admin_user, subscription=sub)
+    sub.refresh_from_db()
+    assert len(r.requests) == 1
+    assert sub.active and sub.paused_at is None and sub.failing_since == since
+    from ispgest.messaging.models import EmailMessage
+
+    assert not EmailMessage.objects.filter(template="webhook_paused").exists()
+
+
+def test_the_url_is_checked_again_before_each_request(receiver, admin_user, settings):
+    """A host allowed when the subscription was saved and no longer allowed (or a name that
+    resolves elsewhere now) is not called: the attempt logs why."""
+    r = receiver()
+    sub = services.subscription_create(
+        actor=admin_user, name="Antes", url=r.url, events=["client.created"]
+    )
+    settings.ISPGEST_WEBHOOK_ALLOWED_HOSTS = []
+    settings.ISPGEST_WEBHOOK_RETRY_BASE = 3600
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.send_test(actor=admin_user, subscription=sub)
+    assert r.requests == []
+    log = Attempt.objects.get()
+    assert log.status_code is None and log.error.startswith("URL:")
 
 
 def test_the_pages_create_test_and_redeliver(receiver, admin_client):
@@ -277,3 +314,65 @@ def test_a_run_of_many_documents_looks_the_subscribers_up_once(admin_user, setti
     )
     assert lookups(queries_of_one_signal()) == 1
     assert Event.objects.filter(type="invoice.issued").count() == 5
+
+
+def test_every_domain_event_reaches_a_subscriber_once(receiver, admin_user):
+    """Each event of the issue, made by its service, is delivered to the receiver."""
+    from datetime import date
+
+    from ispgest.billing import services as billing
+    from ispgest.billing.services import LineInput
+    from ispgest.billing.tests.factories import make_client, make_plan, method, setup_billing
+    from ispgest.clients.services import client_create, client_deactivate, client_update
+    from ispgest.contracts.services import contract_create, contract_transition
+    from ispgest.tickets.services import ticket_create, ticket_update
+    from ispgest.webhooks.models import EventType
+
+    r = receiver()
+    everything = [e for e in EventType.values if e != EventType.TEST]
+    services.subscription_create(actor=admin_user, name="Todo", url=r.url, events=everything)
+    setup = setup_billing()
+
+    def step(fn):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return fn()
+
+    step(lambda: client_create(actor=admin_user, data={"name": "Alta por servicio"}))
+    client = make_client(setup)
+    step(lambda: client_update(actor=admin_user, client=client, data={"phone": "351 555 0101"}))
+    contract = step(
+        lambda: contract_create(
+            actor=admin_user,
+            client=client,
+            plan=make_plan(),
+            start_date=date(2026, 1, 1),
+            data={"address": "Calle 1"},
+        )
+    )
+    step(lambda: contract_transition(actor=admin_user, contract=contract, to_status="active"))
+    invoice = step(
+        lambda: billing.document_create(
+            actor=admin_user, client=client, lines=[LineInput("Alta", "1", "100")], notify=False
+        )
+    )
+    payment = step(
+        lambda: billing.payment_register(
+            actor=admin_user,
+            client=client,
+            method=method("cash"),
+            amount="100",
+            invoices=[invoice],
+            notify=False,
+        )
+    )
+    step(lambda: billing.payment_reverse(actor=admin_user, payment=payment, reason="Error"))
+    ticket = step(
+        lambda: ticket_create(
+            actor=admin_user, subject="Sin servicio", body="No navega", client=client, notify=False
+        )
+    )
+    step(lambda: ticket_update(actor=admin_user, ticket=ticket, data={"subject": "Lento"}))
+    step(lambda: client_deactivate(actor=admin_user, client=client))
+    received = [json.loads(q["body"])["type"] for q in r.requests]
+    assert set(received) == set(everything)
+    assert Delivery.objects.exclude(status="delivered").count() == 0

@@ -301,6 +301,7 @@ def credit_note_create(
         client_tax_id_kind=invoice.client_tax_id_kind,
         client_address=invoice.client_address,
         client_tax_condition=invoice.client_tax_condition,
+        client_tax_exempt=invoice.client_tax_exempt,
         issue_date=timezone.localdate(),
         due_date=None,
         contract_id=invoice.contract_id,

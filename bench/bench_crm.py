@@ -129,9 +129,16 @@ def run(ctx):
         user = User.objects.get(
             pk=ctx.sql("SELECT id FROM accounts_user ORDER BY id LIMIT 1")[0][0]
         )
-        due = lambda: list(selectors.due_activities(user, day=today))  # noqa: E731
+        # «Mis actividades» as the page reads it: three groups of at most DUE_LIMIT rows
+        # with their counts, 30 days ahead; then the API's first page of the same list.
+        due = lambda: selectors.due_activity_groups(user, day=today, horizon_days=30)  # noqa: E731
         _p50, p95 = ctx.percentiles(ctx.time(due, repeat=20))
-        yield ctx.figure("crm_my_activities_p95", p95, "ms", opportunities=total)
-        due_sql, due_params = selectors.due_activities(user, day=today).query.sql_with_params()
+        pending = sum(group.count for group in due().values())
+        yield ctx.figure("crm_my_activities_p95", p95, "ms", opportunities=total, due=pending)
+        first_page = lambda: list(selectors.due_activities(user, day=today)[:100])  # noqa: E731
+        _p50, p95 = ctx.percentiles(ctx.time(first_page, repeat=20))
+        yield ctx.figure("crm_my_activities_api_page_p95", p95, "ms", opportunities=total)
+        overdue = selectors.due_activities(user, day=today).filter(next_action_on__lt=today)
+        due_sql, due_params = overdue[: selectors.DUE_LIMIT].query.sql_with_params()
         ctx.explain("crm_my_activities", due_sql, due_params)
         transaction.savepoint_rollback(sid)

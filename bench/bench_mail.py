@@ -40,7 +40,8 @@ def _seed(ctx, n: int) -> None:
         SELECT id, 'Documento ' || id, CASE WHEN id %% 3 = 0 THEN 'DNI' ELSE 'Contrato' END,
             'repository/x.pdf', 'x.pdf', 'application/pdf', 1000, '', 'upload', '', now()
         FROM clients_client
-        """
+        """,
+        [],
     )
     ctx.sql("ANALYZE messaging_emailmessage")
     ctx.sql("ANALYZE messaging_repositoryfile")

@@ -834,10 +834,11 @@ def activity_list(
 
 
 @router.get("/activities/mine", response=list[ActivityOut], url_name="activity_mine")
+@paginate
 def activity_mine(request, days: int = 14):
     """«Mis próximas actuaciones»: vencidas y de hoy primero, hasta `days` días vista."""
     require_perms(request, "crm.view_activity")
-    return list(selectors.due_activities(request.user, horizon_days=max(0, min(days, 365))))
+    return selectors.due_activities(request.user, horizon_days=max(0, min(days, 365)))
 
 
 @router.post("/activities", response={201: ActivityOut}, url_name="activity_create")

@@ -7,6 +7,9 @@ ValidationError naming the field, in Spanish, before anything is written.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -32,6 +35,25 @@ from ispgest.catalog.models import (
 from ispgest.catalog.registry import config_for
 from ispgest.core.audit import audit, changes_of
 from ispgest.core.country import PROFILES, clean_tax_id, get_profile
+
+_ALLOWED_TRIPLES: ContextVar[frozenset | None] = ContextVar("allowed_triples", default=None)
+
+
+@contextmanager
+def billing_combinations_preloaded() -> Iterator[None]:
+    """Within the block, check_billing_combination reads the allowed (billing entity, tax
+    condition, invoice type) triples loaded by one query on entry instead of asking once per
+    call: for code that validates many records in a row (an import's dry run)."""
+    triples = frozenset(
+        AllowedInvoiceType.objects.values_list(
+            "billing_entity_id", "tax_condition_id", "invoice_type_id"
+        )
+    )
+    token = _ALLOWED_TRIPLES.set(triples)
+    try:
+        yield
+    finally:
+        _ALLOWED_TRIPLES.reset(token)
 
 
 def check_billing_combination(
@@ -73,9 +95,13 @@ def check_billing_combination(
                 ]
             }
         )
-    allowed = AllowedInvoiceType.objects.filter(
-        billing_entity=billing_entity, tax_condition=tax_condition, invoice_type=invoice_type
-    ).exists()
+    preloaded = _ALLOWED_TRIPLES.get()
+    if preloaded is not None:
+        allowed = (billing_entity.pk, tax_condition.pk, invoice_type.pk) in preloaded
+    else:
+        allowed = AllowedInvoiceType.objects.filter(
+            billing_entity=billing_entity, tax_condition=tax_condition, invoice_type=invoice_type
+        ).exists()
     if not allowed:
         raise ValidationError(
             {

@@ -208,8 +208,10 @@ class ClientSpec:
     def check_chunk(self, ctx: dict, rows: list[dict[str, str]]) -> list[tuple]:
         """(cleaned or None, problems, missing) of each row of a chunk: every rule of
         `check`, with the uniqueness against the database asked once per chunk (one query
-        for the e-mails, one for the custom ids) instead of once per row. The messages and
+        for the e-mails, one for the custom ids) and the allowed billing combinations
+        loaded once per chunk, instead of once per row. The messages and
         their order are those of `validate_client_data`."""
+        from ispgest.catalog.services import billing_combinations_preloaded
         from ispgest.clients.validation import (
             custom_id_taken_message,
             email_taken_message,
@@ -219,11 +221,12 @@ class ClientSpec:
         )
 
         out: list[tuple] = []
-        for values in rows:
-            try:
-                out.append((self.check(ctx, values, unique=False), [], []))
-            except RowError as exc:
-                out.append((None, exc.problems, getattr(exc, "missing", [])))
+        with billing_combinations_preloaded():
+            for values in rows:
+                try:
+                    out.append((self.check(ctx, values, unique=False), [], []))
+                except RowError as exc:
+                    out.append((None, exc.problems, getattr(exc, "missing", [])))
         emails: list[str | None] = []
         custom_ids: list[str | None] = []
         for values, (cleaned, problems, _missing) in zip(rows, out, strict=True):

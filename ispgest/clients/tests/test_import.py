@@ -7,6 +7,7 @@ import re
 import tracemalloc
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 from django.urls import reverse
@@ -175,6 +176,43 @@ def test_the_dry_run_asks_the_database_per_chunk_not_per_row(
     imp.refresh_from_db()
     assert (imp.valid_count, imp.error_count) == (2499, 1)
     assert imp.errors[0][0] == 7 and "ya lo usa otro cliente" in imp.errors[0][2]
+
+
+def test_the_dry_run_checks_billing_combinations_per_chunk_with_the_same_message(
+    cat, admin_user, django_assert_max_num_queries
+):
+    header = "Nombre,E-mail,Facturación habilitada,Razón social de facturación,"
+    header += "Condición impositiva,Tipo de factura,CUIT"
+    lines = [header] + [
+        f"C{i},c{i}@example.com,Sí,{cat.legal.name},Consumidor Final,{'A' if i == 3 else 'B'},"
+        f"{VALID_CUIT}"
+        for i in range(1500)
+    ]
+    imp = upload(admin_user, "\n".join(lines).encode())
+    # Two chunks: the allowed combinations are read once per chunk, not once per row.
+    with django_assert_max_num_queries(40):
+        importing.import_check(actor=admin_user, imp=imp)
+    imp.refresh_from_db()
+    assert (imp.valid_count, imp.error_count) == (1499, 1)
+    row, column, message = imp.errors[0]
+    assert (row, column) == (5, "Tipo de factura")
+    # The message of a client edited by hand (check_billing_combination asking the database).
+    from ispgest.clients.validation import validate_client_data
+
+    with pytest.raises(ValidationError) as by_hand:
+        validate_client_data(
+            Client(),
+            {
+                "person_type": "other",
+                "name": "C3",
+                "billing_enabled": True,
+                "billing_entity": cat.legal,
+                "tax_condition": cat.cond["Consumidor Final"],
+                "invoice_type": cat.types["A"],
+                "tax_id": VALID_CUIT,
+            },
+        )
+    assert by_hand.value.message_dict["invoice_type"] == [message]
 
 
 def test_missing_catalog_values_are_listed_and_created_in_the_same_step(cat, admin_user):

@@ -329,3 +329,39 @@ def test_mis_proximas_actuaciones_lists_at_most_a_page_per_group_and_counts_the_
     html = client.get(reverse("crm:my_activities")).content.decode()
     assert html.count('class="due-row"') == selectors.DUE_LIMIT
     assert "y 7 más" in html
+
+
+def test_the_api_lists_my_next_actions_a_page_at_a_time(client, admin_user):
+    from datetime import timedelta
+
+    from ispgest.crm.models import Activity
+
+    owner = _client("Cliente con pendientes")
+    today = timezone.localdate()
+    Activity.objects.bulk_create(
+        Activity(
+            client=owner,
+            user=admin_user,
+            kind="call",
+            occurred_at=timezone.now(),
+            next_action=f"Llamar {i}",
+            next_action_on=today - timedelta(days=i % 5),
+        )
+        for i in range(7)
+    )
+    headers = _api(client, admin_user)
+    first = client.get("/api/v1/crm/activities/mine", {"limit": 3}, **headers).json()
+    assert first["count"] == 7 and len(first["items"]) == 3 and first["next_cursor"]
+    seen = [item["id"] for item in first["items"]]
+    cursor = first["next_cursor"]
+    while cursor:
+        page = client.get(
+            "/api/v1/crm/activities/mine", {"limit": 3, "cursor": cursor}, **headers
+        ).json()
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+    assert sorted(seen) == sorted(Activity.objects.values_list("id", flat=True))
+    dates = [Activity.objects.get(pk=pk).next_action_on for pk in seen]
+    assert dates == sorted(dates)
+    too_many = client.get("/api/v1/crm/activities/mine", {"limit": 100_000}, **headers)
+    assert too_many.status_code == 422

@@ -1,0 +1,126 @@
+"""Every benchmark module (bench/bench_*.py) runs its `run(ctx)` on a tiny PostgreSQL
+database, so a schema or code change that breaks a benchmark fails the suite instead of a
+1M-client `make bench` after an hour of set-up.
+
+The database is a copy of the test database (`CREATE DATABASE … TEMPLATE`, migrated already)
+filled by `demo_data` with CLIENTS clients and committed, because the modules' subprocesses
+(`ctx.subprocess`) read it from their own connections; it is dropped at the end. Each
+module's size knob is set tiny (TINY); a module that adds a knob must add it there. The
+EXPLAIN plans are run but not written to var/bench/plans, where a real run keeps its own.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import re
+import time
+from importlib import import_module
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+MODULES = sorted(p.stem for p in (ROOT / "bench").glob("bench_*.py"))
+CLIENTS = 120
+TINY = {
+    "BENCH_BILLING_CONTRACTS": "60",
+    "BENCH_CRM_OPPORTUNITIES": "200",
+    "BENCH_FISCAL_CONTRACTS": "40",
+    "BENCH_IMPORT_ROWS": "150",
+    "BENCH_IMPORT_BULK": "300",
+    "BENCH_MAIL_MESSAGES": "300",
+    "BENCH_SECRETS": "40",
+    "BENCH_TICKETS": "300",
+}
+
+on_postgresql = pytest.mark.skipif(
+    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+    reason="the benchmarks run on PostgreSQL only (make bench); set DATABASE_URL=postgres://…",
+)
+
+
+def _url(params: dict, name: str) -> str:
+    user = params.get("USER") or "postgres"
+    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
+    host = params.get("HOST") or "127.0.0.1"
+    port = params.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{name}"
+
+
+@pytest.fixture(scope="module")
+def bench_ctx(django_db_setup, django_db_blocker):
+    import psycopg
+    from django.core.management import call_command
+    from django.db import connection
+
+    from bench.__main__ import BenchContext, _ensure_balances, log
+
+    class SmokeContext(BenchContext):
+        def time(self, fn, repeat=20, warmup=2):
+            return super().time(fn, repeat=1, warmup=0)
+
+        def subprocess(self, code):
+            started = time.perf_counter()
+            exec(compile(code, "<bench subprocess>", "exec"), {"__name__": "bench_child"})  # noqa: S102
+            return time.perf_counter() - started, 0.0
+
+        def explain(self, name, sql, params=None):
+            text = "\n".join(r[0] for r in self.sql(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params))
+            self.plans[name] = text
+            return text
+
+    with django_db_blocker.unblock():
+        template = connection.settings_dict["NAME"]
+        scratch = f"{template}_bench"[:63]
+        admin = _url(connection.settings_dict, "postgres")
+        connection.close()
+        with psycopg.connect(admin, autocommit=True) as pg:
+            pg.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+            # The template must have no other session (a live server's thread may hold one).
+            pg.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                [template],
+            )
+            pg.execute(f'CREATE DATABASE "{scratch}" TEMPLATE "{template}"')
+        connection.settings_dict["NAME"] = scratch
+        try:
+            call_command("demo_data", clients=CLIENTS, seed=2026, stdout=io.StringIO())
+            url = _url(connection.settings_dict, scratch)
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE")
+                cursor.execute("SELECT count(*) FROM clients_client")
+                clients = cursor.fetchone()[0]
+            _ensure_balances(url)
+            log(f"bench smoke: {scratch} with {clients} clients")
+            yield SmokeContext(clients=clients, database_url=url, rng=random.Random(2026))
+        finally:
+            connection.close()
+            connection.settings_dict["NAME"] = template
+            with psycopg.connect(admin, autocommit=True) as pg:
+                pg.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+
+
+def test_every_size_knob_of_a_bench_module_has_a_tiny_value():
+    knobs = set()
+    for name in MODULES:
+        source = (ROOT / "bench" / f"{name}.py").read_text()
+        knobs |= set(re.findall(r"""environ\.get\(\s*["'](BENCH_[A-Z_]+)["']""", source))
+    assert knobs - set(TINY) == set(), "add the new knobs to TINY in tests/test_bench.py"
+
+
+@on_postgresql
+@pytest.mark.parametrize("name", MODULES)
+def test_the_bench_module_runs_on_a_tiny_database(name, bench_ctx, django_db_blocker, monkeypatch):
+    for knob, value in TINY.items():
+        monkeypatch.setenv(knob, value)
+    with django_db_blocker.unblock():
+        lines = list(import_module(f"bench.{name}").run(bench_ctx))
+    assert lines, f"{name} yielded no figure"
+    for line in lines:
+        assert {"figure", "value", "unit", "clients"} <= set(line), line
+        assert isinstance(line["value"], int | float), line
+        json.dumps(line, ensure_ascii=False)

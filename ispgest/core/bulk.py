@@ -4,8 +4,25 @@ fiscal records, the client history of a run)."""
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Q
-from django.db.models.expressions import RawSQL
+from django.db.models import BooleanField, F, Func, Q
+
+
+class _EqualsAny(Func):
+    """`column = ANY(%s::bigint[])`: one array parameter, which PostgreSQL matches with an
+    index scan or a hashed lookup per row. `column IN (SELECT unnest(%s))` is a join
+    instead, and when the table's statistics are older than its rows (a table filled in
+    the same transaction, as a billing run does), the planner joins it by a nested loop
+    over the whole table for every chunk."""
+
+    output_field = BooleanField()
+
+    def __init__(self, field: str, ids: list[int]):
+        super().__init__(F(field))
+        self.ids = ids
+
+    def as_sql(self, compiler, connection, **extra_context):
+        column, params = compiler.compile(self.source_expressions[0])
+        return f"{column} = ANY(%s::bigint[])", [*params, self.ids]
 
 
 def in_ids(field: str, ids) -> Q:
@@ -13,7 +30,7 @@ def in_ids(field: str, ids) -> Q:
     PostgreSQL instead of one placeholder (and one ORM lookup) per id."""
     ids = list(ids)
     if connection.vendor == "postgresql":
-        return Q(**{f"{field}__in": RawSQL("SELECT unnest(%s::bigint[])", [ids])})
+        return Q(_EqualsAny(field, ids))
     return Q(**{f"{field}__in": ids})
 
 

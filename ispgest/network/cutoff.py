@@ -66,13 +66,24 @@ def _mail(contract: Contract, template: str, rule: CutoffRule) -> None:
         )
 
 
-def cut_contract(contract_id: int, rule: CutoffRule) -> bool:
+def cut_contract(contract_id: int, rule: CutoffRule, today=None) -> bool:
+    """Suspend one contract for `rule` if, under its row lock, it is still active, its
+    client still owes an overdue document and is not exempt. The client's overdue
+    invoices are locked too: a payment being registered for them (it locks the same
+    rows) either commits first, and the client is no longer a debtor, or waits for this
+    cut and then restores it."""
+    today = today or timezone.localdate()
     try:
         with transaction.atomic():
             contract = (
                 Contract.objects.select_for_update().select_related("client").get(pk=contract_id)
             )
             if contract.status != ContractStatus.ACTIVE:
+                return False
+            if rule.exempt_clients.filter(pk=contract.client_id).exists():
+                return False
+            owed = _overdue(rule, today).filter(client_id=contract.client_id)
+            if not list(owed.select_for_update().values_list("pk", flat=True)):
                 return False
             ServiceCut.objects.create(contract=contract, rule=rule)
             contract_services.contract_suspend(
@@ -87,25 +98,29 @@ def cut_contract(contract_id: int, rule: CutoffRule) -> bool:
 
 
 def restore_client(client_id: int, today=None) -> int:
+    """Reactivate the client's contracts whose open cut's rule finds nothing overdue any
+    more. The contract and then its cut are locked (the order `cut_contract` takes them)
+    and the debt is read under those locks, so two workers restore a contract once and
+    a client still in debt stays cut."""
     today = today or timezone.localdate()
     restored = 0
     cuts = ServiceCut.objects.filter(
         contract__client_id=client_id, restored_at__isnull=True
     ).select_related("rule")
     for cut in cuts:
-        if _overdue(cut.rule, today).filter(client_id=client_id).exists():
-            continue
         with transaction.atomic():
-            locked = ServiceCut.objects.select_for_update().filter(
-                pk=cut.pk, restored_at__isnull=True
-            )
-            if not locked.exists():
-                continue
             contract = (
                 Contract.objects.select_for_update()
                 .select_related("client")
                 .get(pk=cut.contract_id)
             )
+            locked = ServiceCut.objects.select_for_update().filter(
+                pk=cut.pk, restored_at__isnull=True
+            )
+            if not locked.exists():
+                continue  # restored meanwhile by another worker
+            if _overdue(cut.rule, today).filter(client_id=client_id).exists():
+                continue
             locked.update(restored_at=timezone.now())
             if contract.status == ContractStatus.SUSPENDED:
                 contract_services.contract_activate(
@@ -128,7 +143,7 @@ def run_cutoff(today=None) -> dict[str, int]:
             .exclude(client_id__in=exempt)
             .values_list("pk", flat=True)
         )
-        cut += sum(cut_contract(pk, rule) for pk in ids)
+        cut += sum(cut_contract(pk, rule, today) for pk in ids)
     open_clients = set(
         ServiceCut.objects.filter(restored_at__isnull=True).values_list(
             "contract__client_id", flat=True

@@ -3,6 +3,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ispgest.accounts.decorators import staff_required
@@ -61,7 +62,7 @@ def router_create(request):
         except ValidationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, f"Router «{router.name}» creado.")
+            messages.success(request, _("Router «%(name)s» creado.") % {"name": router.name})
             return redirect("network:home")
     return render(request, "network/router_form.html", {"form": form, "router": None})
 
@@ -81,7 +82,7 @@ def router_edit(request, pk: int):
         except ValidationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, f"Router «{router.name}» guardado.")
+            messages.success(request, _("Router «%(name)s» guardado.") % {"name": router.name})
             return redirect("network:router_detail", router.pk)
     return render(request, "network/router_form.html", {"form": form, "router": router})
 
@@ -91,7 +92,7 @@ def router_edit(request, pk: int):
 def router_deactivate(request, pk: int):
     router = get_object_or_404(Router, pk=pk)
     services.router_deactivate(actor=request.user, router=router)
-    messages.success(request, f"Router «{router.name}» desactivado.")
+    messages.success(request, _("Router «%(name)s» desactivado.") % {"name": router.name})
     return redirect("network:home")
 
 
@@ -120,12 +121,15 @@ def router_probe(request, pk: int):
     try:
         info = services.router_probe(actor=request.user, router=router)
     except routeros.RouterOSError as exc:
-        messages.error(request, f"Probar conexión: {exc.message}")
+        messages.error(request, _("Probar conexión: %(error)s") % {"error": exc.message})
     else:
         messages.success(
             request,
-            f"Conexión correcta: identidad «{info['identity']}», RouterOS {info['version']}, "
-            f"encendido desde hace {info['uptime']}.",
+            _(
+                "Conexión correcta: identidad «%(identity)s», RouterOS %(version)s, "
+                "encendido desde hace %(uptime)s."
+            )
+            % info,
         )
     return redirect("network:router_detail", router.pk)
 
@@ -136,7 +140,7 @@ def router_sync_now(request, pk: int):
     router = get_object_or_404(Router, pk=pk)
     Router.objects.filter(pk=router.pk).update(next_sync_at=None)
     tasks.sync_router_task.enqueue(router.pk)
-    messages.success(request, "Sincronización encolada.")
+    messages.success(request, _("Sincronización encolada."))
     return redirect("network:router_detail", router.pk)
 
 
@@ -150,7 +154,7 @@ def pool_create(request, pk: int):
         except ValidationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "Pool de IPs creado.")
+            messages.success(request, _("Pool de IPs creado."))
             return redirect("network:router_detail", router.pk)
     return render(request, "network/pool_form.html", {"form": form, "router": router, "pool": None})
 
@@ -165,7 +169,7 @@ def pool_edit(request, pk: int):
         except ValidationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "Pool de IPs guardado.")
+            messages.success(request, _("Pool de IPs guardado."))
             return redirect("network:router_detail", pool.router_id)
     return render(
         request, "network/pool_form.html", {"form": form, "router": pool.router, "pool": pool}
@@ -181,7 +185,7 @@ def pool_delete(request, pk: int):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, "Pool de IPs borrado.")
+        messages.success(request, _("Pool de IPs borrado."))
     return redirect("network:router_detail", pool.router_id)
 
 
@@ -217,7 +221,9 @@ def pppoe_save(request, pk: int):
         except ValidationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "Secret guardado; se está aplicando en el equipo Mikrotik.")
+            messages.success(
+                request, _("Secret guardado; se está aplicando en el equipo Mikrotik.")
+            )
             return back_to_section(contract.client_id, SECTION)
     return render_in_workspace(
         request,
@@ -261,8 +267,14 @@ def pppoe_ping(request, pk: int):
         pk,
         services.pppoe_ping,
         lambda r: (
-            f"Ping a {r['address']}: enviados {r['sent']}, recibidos {r['received']}"
-            + (f", tiempo medio {r['avg']}." if r["avg"] else ".")
+            (
+                _(
+                    "Ping a %(address)s: enviados %(sent)s, recibidos %(received)s, tiempo medio %(avg)s."
+                )
+                if r["avg"]
+                else _("Ping a %(address)s: enviados %(sent)s, recibidos %(received)s.")
+            )
+            % r
         ),
     )
 
@@ -274,38 +286,38 @@ def pppoe_kick(request, pk: int):
         request,
         pk,
         services.pppoe_kick,
-        lambda n: "Sesión reiniciada." if n else "El cliente no estaba conectado.",
+        lambda n: _("Sesión reiniciada.") if n else _("El cliente no estaba conectado."),
     )
 
 
 @require_POST
 @staff_required("network.change_pppoeaccount")
 def pppoe_suspend(request, pk: int):
-    return _router_action(request, pk, services.pppoe_suspend, "Pasa a modo sin conexión.")
+    return _router_action(request, pk, services.pppoe_suspend, _("Pasa a modo sin conexión."))
 
 
 @require_POST
 @staff_required("network.change_pppoeaccount")
 def pppoe_restore(request, pk: int):
-    return _router_action(request, pk, services.pppoe_restore, "Vuelve al modo con conexión.")
+    return _router_action(request, pk, services.pppoe_restore, _("Vuelve al modo con conexión."))
 
 
 @require_POST
 @staff_required("network.delete_pppoeaccount")
 def pppoe_delete(request, pk: int):
-    return _router_action(request, pk, services.pppoe_delete, "Secret eliminándose del equipo.")
+    return _router_action(request, pk, services.pppoe_delete, _("Secret eliminándose del equipo."))
 
 
 @require_POST
 @staff_required("network.change_pppoeaccount")
 def pppoe_adopt(request, pk: int):
-    return _router_action(request, pk, services.pppoe_adopt, "ispgest adopta el secret.")
+    return _router_action(request, pk, services.pppoe_adopt, _("ispgest adopta el secret."))
 
 
 @require_POST
 @staff_required("network.change_pppoeaccount")
 def pppoe_retry(request, pk: int):
-    return _router_action(request, pk, services.pppoe_retry, "Reintento encolado.")
+    return _router_action(request, pk, services.pppoe_retry, _("Reintento encolado."))
 
 
 # -- reconciliation -----------------------------------------------------------------------------
@@ -329,7 +341,7 @@ def reconcile(request, pk: int):
         if action == "apply":
             names = request.POST.getlist("name")
             if not names:
-                messages.error(request, "Seleccione al menos una fila.")
+                messages.error(request, _("Seleccione al menos una fila."))
             else:
                 try:
                     n = rec.apply_rows(
@@ -338,19 +350,19 @@ def reconcile(request, pk: int):
                 except routeros.RouterOSError as exc:
                     messages.error(request, exc.message)
                 else:
-                    messages.success(request, f"Aplicado a {n} filas.")
+                    messages.success(request, _("Aplicado a %(n)s filas.") % {"n": n})
                     return redirect("network:reconcile", router.pk)
         elif action == "import":
             name = request.POST.get("import_name", "")
             row = next((r for r in report.rows if r.kind == "unknown" and r.name == name), None)
             contract = Contract.objects.filter(pk=request.POST.get("contract") or 0).first()
             if row is None:
-                messages.error(request, "Ese secret ya no está entre los desconocidos.")
+                messages.error(request, _("Ese secret ya no está entre los desconocidos."))
             elif (
                 contract is None
                 or not visible_clients(request.user).filter(pk=contract.client_id).exists()
             ):
-                messages.error(request, "Contrato: indique un número de contrato existente.")
+                messages.error(request, _("Contrato: indique un número de contrato existente."))
             else:
                 try:
                     rec.import_secret(actor=request.user, router=router, row=row, contract=contract)
@@ -358,7 +370,9 @@ def reconcile(request, pk: int):
                     messages.error(request, " ".join(exc.messages))
                 else:
                     messages.success(
-                        request, f"Secret «{name}» importado al contrato #{contract.pk}."
+                        request,
+                        _("Secret «%(name)s» importado al contrato #%(contract)s.")
+                        % {"name": name, "contract": contract.pk},
                     )
                     return redirect("network:reconcile", router.pk)
     from ispgest.network.models import DriftCheck
@@ -393,7 +407,7 @@ def _cutoff_form(request, rule):
         except ValidationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "Regla de corte guardada.")
+            messages.success(request, _("Regla de corte guardada."))
             return redirect("network:cutoff_list")
     status = 422 if request.method == "POST" else 200
     return render(request, "network/cutoff_form.html", {"form": form, "rule": rule}, status=status)
@@ -414,5 +428,5 @@ def cutoff_edit(request, pk: int):
 def cutoff_deactivate(request, pk: int):
     rule = get_object_or_404(CutoffRule, pk=pk)
     services.cutoff_rule_deactivate(actor=request.user, rule=rule)
-    messages.success(request, f"Regla de corte «{rule.name}» desactivada.")
+    messages.success(request, _("Regla de corte «%(name)s» desactivada.") % {"name": rule.name})
     return redirect("network:cutoff_list")

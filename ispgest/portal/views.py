@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from ispgest.billing import selectors as billing
 from ispgest.contracts import selectors as contracts
 from ispgest.contracts.models import ContractStatus
-from ispgest.network.panels import usage_blocks
+from ispgest.network.selectors import usage_blocks
 from ispgest.portal import auth, selectors, services
 from ispgest.portal.forms import PasswordChangeForm, ProfileForm
 from ispgest.portal.models import Section
@@ -148,7 +148,7 @@ def usage(request):
     """Consumo: the download and upload of each of the client's contracts that is not
     cancelled, per day (last 30 days) and per month (last 12 months), drawn by the same
     blocks and SVG chart partial as the staff client overview's Consumo panel
-    (`network.panels.usage_blocks`, `network/_usage_chart.html`)."""
+    (`network.selectors.usage_blocks`, `network/_usage_chart.html`)."""
     blocks = usage_blocks(request.portal_client)
     return _page(request, "portal/usage.html", {"blocks": blocks}, "consumo")
 

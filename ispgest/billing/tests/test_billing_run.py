@@ -2,6 +2,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from ispgest.billing import engine
 from ispgest.billing.models import BillingRun, ClientBalance, Invoice
@@ -222,3 +223,26 @@ def test_the_preview_skips_a_run_already_done_and_shows_the_next_invoice(today):
     run(date(2026, 12, 1))
     issued = Invoice.objects.get(period_start=date(2026, 11, 1))
     assert issued.total == drafts[0].total
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the plan shape is PostgreSQL's; SQLite gets a plain IN list",
+)
+def test_the_runs_id_filters_are_no_join_when_statistics_say_the_table_is_empty():
+    """A first run on a fresh installation fills billing_invoice inside its transaction
+    while the statistics still say it is empty; an id filter planned as a join against
+    that table is then a nested loop over every invoice written so far, once per chunk."""
+    from ispgest.core.bulk import in_ids
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE billing_invoice")
+    ids = list(range(1_000_000, 1_005_000))
+    plan = (
+        Invoice.objects.filter(kind="invoice", period_start=RUN)
+        .filter(in_ids("contract_id", ids))
+        .values_list("contract_id", flat=True)
+        .explain()
+    )
+    assert "Nested Loop" not in plan and "Join" not in plan, plan
+    assert "ANY" in plan, plan

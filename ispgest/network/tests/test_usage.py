@@ -17,7 +17,7 @@ from ispgest.contracts import services as contract_services
 from ispgest.core.schedule import scheduled_jobs
 from ispgest.network import services, usage
 from ispgest.network.models import UsageCounter, UsageDay, UsageHour
-from ispgest.network.selectors import usage_daily, usage_monthly
+from ispgest.network.selectors import UsagePoint, usage_blocks, usage_daily, usage_monthly
 from ispgest.network.testing.peer import RouterOSPeer
 
 pytestmark = pytest.mark.django_db
@@ -178,6 +178,47 @@ def test_the_series_fill_empty_periods_with_zero(contract):
     monthly = usage_monthly([contract.pk])[contract.pk]
     assert len(monthly) == 12 and monthly[-1].start == today.replace(day=1)
     assert monthly[-1].bytes_down == 5
+
+
+def test_a_day_row_counts_on_its_own_day_east_of_utc(contract):
+    with override_settings(TIME_ZONE="Europe/Madrid"):
+        day = timezone.localdate() - timedelta(days=3)
+        UsageDay.objects.create(contract=contract, day=day, bytes_down=7, bytes_up=1)
+        daily = usage_daily([contract.pk])[contract.pk]
+        assert daily[-4] == UsagePoint(day, 7, 1)
+        assert daily[-5].bytes_down == daily[-3].bytes_down == 0
+
+
+def test_usage_blocks_give_each_open_contract_its_four_charts(contract, plan, admin_user):
+    today = timezone.localdate()
+    UsageDay.objects.create(contract=contract, day=today, bytes_down=2_000_000, bytes_up=5_000)
+    idle = contract_services.contract_create(
+        actor=admin_user,
+        client=contract.client,
+        plan=plan,
+        start_date=date(2024, 1, 1),
+        data={"address": "Calle Mayor 2"},
+    )
+    gone = contract_services.contract_create(
+        actor=admin_user,
+        client=contract.client,
+        plan=plan,
+        start_date=date(2024, 1, 1),
+        data={"address": "Calle Mayor 3"},
+    )
+    contract_services.contract_cancel(actor=admin_user, contract=gone)
+    blocks = usage_blocks(contract.client)
+    assert [b["contract"].pk for b in blocks] == [contract.pk, idle.pk]
+    assert [b["has_samples"] for b in blocks] == [True, False]
+    charts = blocks[0]["charts"]
+    assert [c["id"] for c in charts] == [
+        f"usage-{contract.pk}-day-down",
+        f"usage-{contract.pk}-day-up",
+        f"usage-{contract.pk}-month-down",
+        f"usage-{contract.pk}-month-up",
+    ]
+    assert [c["total"] for c in charts] == ["2,0 MB", "5,0 KB", "2,0 MB", "5,0 KB"]
+    assert [len(c["bars"]) for c in charts] == [30, 30, 12, 12]
 
 
 @pytest.fixture

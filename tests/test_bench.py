@@ -3,9 +3,13 @@ database, so a schema or code change that breaks a benchmark fails the suite ins
 1M-client `make bench` after an hour of set-up.
 
 The database is a copy of the test database (`CREATE DATABASE … TEMPLATE`, migrated already)
-filled by `demo_data` with CLIENTS clients and committed, because the modules' subprocesses
-(`ctx.subprocess`) read it from their own connections; it is dropped at the end. Each
-module's size knob is set tiny (TINY); a module that adds a knob must add it there. The
+filled by `demo_data` with CLIENTS clients and committed (a module's subprocess code reads
+it, and VACUUM runs outside a transaction); Django's default connection points at it while
+a module runs, and it is dropped at the end. The test database itself is not touched.
+
+Each module's size knob is set tiny (TINY); a module that adds a knob must add it there. To
+stay cheap, each timed call runs once, the code a module gives `ctx.subprocess` runs in this
+process (a Python start-up and Django set-up per call would be most of the time), and the
 EXPLAIN plans are run but not written to var/bench/plans, where a real run keeps its own.
 """
 
@@ -16,6 +20,7 @@ import json
 import random
 import re
 import time
+from contextlib import contextmanager
 from importlib import import_module
 from pathlib import Path
 
@@ -50,11 +55,27 @@ def _url(params: dict, name: str) -> str:
     return f"postgres://{user}{password}@{host}:{port}/{name}"
 
 
+@contextmanager
+def _default_connection(wrapper):
+    """Point Django's default connection at `wrapper` (the test's own, with its transaction
+    open, is put back untouched)."""
+    from django.db import connections
+
+    previous = connections["default"]
+    connections["default"] = wrapper
+    try:
+        yield
+    finally:
+        connections["default"] = previous
+
+
 @pytest.fixture(scope="module")
-def bench_ctx(django_db_setup, django_db_blocker):
+def bench_db(django_db_setup, django_db_blocker):
+    """(context, connection) of a scratch database: a copy of the test database with demo
+    data, committed (the modules' subprocess code reads it from its own connection)."""
     import psycopg
     from django.core.management import call_command
-    from django.db import connection
+    from django.db import connection, connections
 
     from bench.__main__ import BenchContext, _ensure_balances, log
 
@@ -72,10 +93,12 @@ def bench_ctx(django_db_setup, django_db_blocker):
             self.plans[name] = text
             return text
 
+    template = connection.settings_dict["NAME"]
+    # Only ever a copy of the test database (pytest-django made it for the django_db mark).
+    assert template.startswith("test_"), template
+    scratch = f"{template}_bench"[:63]
+    admin = _url(connection.settings_dict, "postgres")
     with django_db_blocker.unblock():
-        template = connection.settings_dict["NAME"]
-        scratch = f"{template}_bench"[:63]
-        admin = _url(connection.settings_dict, "postgres")
         connection.close()
         with psycopg.connect(admin, autocommit=True) as pg:
             pg.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
@@ -86,20 +109,22 @@ def bench_ctx(django_db_setup, django_db_blocker):
                 [template],
             )
             pg.execute(f'CREATE DATABASE "{scratch}" TEMPLATE "{template}"')
-        connection.settings_dict["NAME"] = scratch
+        real = connections["default"]
+        wrapper = type(real)(dict(real.settings_dict, NAME=scratch), "default")
         try:
-            call_command("demo_data", clients=CLIENTS, seed=2026, stdout=io.StringIO())
-            url = _url(connection.settings_dict, scratch)
-            with connection.cursor() as cursor:
-                cursor.execute("VACUUM ANALYZE")
-                cursor.execute("SELECT count(*) FROM clients_client")
-                clients = cursor.fetchone()[0]
-            _ensure_balances(url)
+            with _default_connection(wrapper):
+                call_command("demo_data", clients=CLIENTS, seed=2026, stdout=io.StringIO())
+                url = _url(wrapper.settings_dict, scratch)
+                with wrapper.cursor() as cursor:
+                    cursor.execute("VACUUM ANALYZE")
+                    cursor.execute("SELECT count(*) FROM clients_client")
+                    clients = cursor.fetchone()[0]
+                _ensure_balances(url)
             log(f"bench smoke: {scratch} with {clients} clients")
-            yield SmokeContext(clients=clients, database_url=url, rng=random.Random(2026))
+            ctx = SmokeContext(clients=clients, database_url=url, rng=random.Random(2026))
+            yield ctx, wrapper
         finally:
-            connection.close()
-            connection.settings_dict["NAME"] = template
+            wrapper.close()
             with psycopg.connect(admin, autocommit=True) as pg:
                 pg.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
 
@@ -113,12 +138,14 @@ def test_every_size_knob_of_a_bench_module_has_a_tiny_value():
 
 
 @on_postgresql
+@pytest.mark.django_db
 @pytest.mark.parametrize("name", MODULES)
-def test_the_bench_module_runs_on_a_tiny_database(name, bench_ctx, django_db_blocker, monkeypatch):
+def test_the_bench_module_runs_on_a_tiny_database(name, bench_db, monkeypatch):
     for knob, value in TINY.items():
         monkeypatch.setenv(knob, value)
-    with django_db_blocker.unblock():
-        lines = list(import_module(f"bench.{name}").run(bench_ctx))
+    ctx, wrapper = bench_db
+    with _default_connection(wrapper):
+        lines = list(import_module(f"bench.{name}").run(ctx))
     assert lines, f"{name} yielded no figure"
     for line in lines:
         assert {"figure", "value", "unit", "clients"} <= set(line), line

@@ -1,6 +1,6 @@
 """Contracts endpoints under /api/v1/contracts/: plans, contracts (status changes as
 actions), plan assignments, equipment, renewable packages and their assignments, signed
-documents. Every write calls contracts/services.py (the same rules and history as the
+documents. Every write calls contracts.services (the same rules and history as the
 pages); every read goes through the user's visible clients. Prices (plans, plan assignments,
 package lines) are null for users without `clients.view_money` (core.visibility).
 """

@@ -648,7 +648,7 @@ def package_assignment_print(request, pk: int):
             "assignment": assignment,
             "client": assignment.client,
             "lines": lines,
-            "total": services._assignment_total(lines),
+            "total": services.lines_total(lines),
             "profile": get_profile(),
         },
         request=request,

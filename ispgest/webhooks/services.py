@@ -1,7 +1,8 @@
 """Webhooks: subscriptions, events from the domain signals, signed deliveries with retries.
 
-- `subscription_create/update` (administrators): only http(s) URLs, and never a loopback,
-  private, link-local or reserved address nor the product's own host, unless the host is in
+- `subscription_create/update` (administrators): only http(s) URLs, and never an address
+  that is not global (loopback, private, link-local, reserved, the carrier-grade NAT range
+  100.64.0.0/10) nor multicast nor the product's own host, unless the host is in
   `ISPGEST_WEBHOOK_ALLOWED_HOSTS` (the check runs again before every request, against what
   the name resolves to then).
 - `emit(type, obj)` (called by the signal receivers in apps.py, inside the writing
@@ -73,14 +74,9 @@ def check_url(url: str) -> None:
         raise DomainError(f"URL: el host «{host}» no existe.", field="url") from None
     for info in infos:
         address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if (
-            address.is_loopback
-            or address.is_private
-            or address.is_link_local
-            or address.is_reserved
-            or address.is_multicast
-            or address.is_unspecified
-        ):
+        # Not global: loopback, private, link-local, reserved, unspecified, and the shared
+        # address space 100.64.0.0/10, where an ISP's carrier-grade NAT and its routers live.
+        if not address.is_global or address.is_multicast:
             raise DomainError(
                 f"URL: «{host}» es una dirección local o privada ({address}); solo se permite "
                 "si el administrador del sistema la autoriza (ISPGEST_WEBHOOK_ALLOWED_HOSTS).",

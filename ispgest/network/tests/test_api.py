@@ -5,6 +5,7 @@ import pytest
 
 from ispgest.accounts.models import ApiToken
 from ispgest.accounts.roles import TECHNICIAN
+from ispgest.network.desired import NO_SERVICE_PROFILE
 
 pytestmark = pytest.mark.django_db
 
@@ -82,6 +83,29 @@ def test_pools_and_the_pppoe_account_through_the_api(
     assert client.get(f"{url}/status", **tech).json()["connected"] is True
     assert client.post(f"{url}/ping", **tech).json()["received"] == 4
     assert client.post(f"{url}/kick", **tech).json() == {"sessions_removed": 1}
+    resp = client.post(f"{url}/suspend", **tech)
+    assert resp.status_code == 422 and "sin conexión" in resp.json()["errors"]["suspended"][0]
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = client.post(
+            f"/api/v1/network/routers/{router.pk}/pools",
+            {
+                "name": "sin-conexion",
+                "network": "10.99.0.0/24",
+                "ranges": "10.99.0.2-10.99.0.250",
+                "no_service": True,
+            },
+            content_type="application/json",
+            **tech,
+        )
+    assert resp.status_code == 201
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(f"{url}/suspend", **tech).json()["suspended"] is True
+    secret = peer.find("/ppp/secret", name="ana")
+    assert secret["profile"] == NO_SERVICE_PROFILE and secret.get("remote-address") != "100.64.0.9"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(f"{url}/restore", **tech).json()["suspended"] is False
+    secret = peer.find("/ppp/secret", name="ana")
+    assert (secret["profile"], secret.get("remote-address")) == ("Fibra-100", "100.64.0.9")
     report = client.get(f"/api/v1/network/routers/{router.pk}/reconciliation", **tech).json()
     assert report["missing"] == report["unknown"] == report["different"] == 0
     with django_capture_on_commit_callbacks(execute=True):

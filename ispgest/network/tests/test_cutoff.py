@@ -82,3 +82,16 @@ def test_an_unpaid_client_past_the_grace_days_is_cut_and_restored_by_a_payment(
     actions = list(ClientEvent.objects.filter(client=debtor).values_list("action", flat=True))
     assert actions.count("contract.status_changed") == 2
     assert "pppoe.suspended" in actions and "pppoe.restored" in actions
+
+
+def test_a_client_whose_reminder_emails_are_off_is_cut_without_an_email(entity, plan):
+    rule = CutoffRule.objects.create(name="General", billing_entity=entity, grace_days=0)
+    quiet = make_client(entity, email="callado@cliente.test", send_reminder_emails=False)
+    contract = make_contract(quiet, plan)
+    invoice_due(quiet, "1000", due_in=-3)
+    assert cutoff.run_cutoff() == {"cut": 1, "restored": 0}
+    contract.refresh_from_db()
+    assert contract.status == ContractStatus.SUSPENDED
+    assert ServiceCut.objects.get().rule == rule
+    assert ClientEvent.objects.filter(client=quiet, action="contract.status_changed").exists()
+    assert not EmailMessage.objects.filter(template="service_cut").exists()

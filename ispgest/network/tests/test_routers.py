@@ -143,3 +143,35 @@ def test_router_page_lists_pools_and_a_technician_creates_one(
     assert peer.find("/ip/pool", name="p1")["ranges"] == "10.0.0.10-10.0.0.99"
     page = client.get(reverse("network:router_detail", args=[router.pk])).content.decode()
     assert "<td>10.0.0.10-10.0.0.99</td>" in page and "Probar conexión" in page
+
+
+def test_the_router_page_and_the_tab_show_a_failed_change_and_staff_retry_it(
+    client, make_user, router, pools, contract, peer, admin_user, django_capture_on_commit_callbacks
+):
+    from ispgest.network.models import PPPoEAccount, SyncStatus
+
+    client.force_login(make_user(TECHNICIAN))
+    peer.drop_after = 0  # the router hangs up after the login
+    with django_capture_on_commit_callbacks(execute=True):
+        services.pppoe_save(
+            actor=admin_user, contract=contract, data={"router": router, "username": "ana"}
+        )
+    account = PPPoEAccount.objects.get()
+    assert account.sync_status != SyncStatus.APPLIED
+    page = client.get(reverse("network:router_detail", args=[router.pk])).content.decode()
+    assert "Cambios pendientes y con error" in page and "<td>ana</td>" in page
+    assert "Reintentar ahora" in page and 'id="router-sync-error"' in page
+    tab = reverse("clients:section", args=[contract.client_id, "pppoe"])
+    assert reverse("network:pppoe_retry", args=[account.pk]) in client.get(tab).content.decode()
+    assert peer.find("/ppp/secret", name="ana") is None
+
+    peer.drop_after = None  # the router is back
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = client.post(reverse("network:router_sync", args=[router.pk]))
+    assert resp.status_code == 302
+    account.refresh_from_db()
+    assert account.sync_status == SyncStatus.APPLIED
+    assert peer.find("/ppp/secret", name="ana")["profile"] == "Fibra-100"
+    page = client.get(reverse("network:router_detail", args=[router.pk])).content.decode()
+    assert "Todo aplicado." in page and "Reintentar ahora" not in page
+    assert 'id="router-sync-error"' not in page

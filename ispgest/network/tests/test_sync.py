@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from ispgest.clients.models import ClientEvent
 from ispgest.contracts import services as contract_services
@@ -210,7 +211,7 @@ def _accounts(router, plan, admin_user, names):
             actor=admin_user,
             client=client,
             plan=plan,
-            start_date=contract_services._today(),
+            start_date=timezone.localdate(),
             data={"address": "x"},
         )
         services.pppoe_save(actor=admin_user, contract=c, data={"router": router, "username": name})
@@ -315,7 +316,7 @@ def test_a_plan_change_sets_the_profile_and_kicks_the_session(
         actor=admin_user,
         contract=contract,
         plan=faster,
-        start_date=contract_services._today(),
+        start_date=timezone.localdate(),
     )
     assert peer.find("/ppp/secret", name="ana")["profile"] == "Fibra-300"
     assert peer.rows("/ppp/active") == []

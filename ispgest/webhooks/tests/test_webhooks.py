@@ -173,6 +173,9 @@ def test_deliveries_of_one_object_go_in_order(receiver, admin_user, settings):
         "http://10.1.2.3/x",
         "http://192.168.0.10/x",
         "http://169.254.169.254/latest/meta-data",
+        "http://100.64.0.1/x",
+        "http://[::ffff:127.0.0.1]/x",
+        "http://2130706433/x",
         "http://[::1]/x",
         "http://localhost/x",
     ],
@@ -209,6 +212,40 @@ def test_a_subscription_failing_for_a_day_is_paused_and_its_owner_mailed(
 
     mail = EmailMessage.objects.get(template="webhook_paused")
     assert mail.to == [admin_user.email]
+
+
+def test_a_subscription_failing_for_less_than_a_day_stays_active(receiver, admin_user, settings):
+    settings.ISPGEST_WEBHOOK_RETRY_BASE = 3600
+    r = receiver(answers=[500])
+    sub = services.subscription_create(
+        actor=admin_user, name="Tambalea", url=r.url, events=["client.created"]
+    )
+    since = timezone.now() - timedelta(hours=23)
+    Subscription.objects.filter(pk=sub.pk).update(failing_since=since)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.send_test(actor=admin_user, subscription=sub)
+    sub.refresh_from_db()
+    assert len(r.requests) == 1
+    assert sub.active and sub.paused_at is None and sub.failing_since == since
+    from ispgest.messaging.models import EmailMessage
+
+    assert not EmailMessage.objects.filter(template="webhook_paused").exists()
+
+
+def test_the_url_is_checked_again_before_each_request(receiver, admin_user, settings):
+    """A host allowed when the subscription was saved and no longer allowed (or a name that
+    resolves elsewhere now) is not called: the attempt logs why."""
+    r = receiver()
+    sub = services.subscription_create(
+        actor=admin_user, name="Antes", url=r.url, events=["client.created"]
+    )
+    settings.ISPGEST_WEBHOOK_ALLOWED_HOSTS = []
+    settings.ISPGEST_WEBHOOK_RETRY_BASE = 3600
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.send_test(actor=admin_user, subscription=sub)
+    assert r.requests == []
+    log = Attempt.objects.get()
+    assert log.status_code is None and log.error.startswith("URL:")
 
 
 def test_the_pages_create_test_and_redeliver(receiver, admin_client):

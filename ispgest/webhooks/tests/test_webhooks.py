@@ -314,3 +314,65 @@ def test_a_run_of_many_documents_looks_the_subscribers_up_once(admin_user, setti
     )
     assert lookups(queries_of_one_signal()) == 1
     assert Event.objects.filter(type="invoice.issued").count() == 5
+
+
+def test_every_domain_event_reaches_a_subscriber_once(receiver, admin_user):
+    """Each event of the issue, made by its service, is delivered to the receiver."""
+    from datetime import date
+
+    from ispgest.billing import services as billing
+    from ispgest.billing.services import LineInput
+    from ispgest.billing.tests.factories import make_client, make_plan, method, setup_billing
+    from ispgest.clients.services import client_create, client_deactivate, client_update
+    from ispgest.contracts.services import contract_create, contract_transition
+    from ispgest.tickets.services import ticket_create, ticket_update
+    from ispgest.webhooks.models import EventType
+
+    r = receiver()
+    everything = [e for e in EventType.values if e != EventType.TEST]
+    services.subscription_create(actor=admin_user, name="Todo", url=r.url, events=everything)
+    setup = setup_billing()
+
+    def step(fn):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return fn()
+
+    step(lambda: client_create(actor=admin_user, data={"name": "Alta por servicio"}))
+    client = make_client(setup)
+    step(lambda: client_update(actor=admin_user, client=client, data={"phone": "351 555 0101"}))
+    contract = step(
+        lambda: contract_create(
+            actor=admin_user,
+            client=client,
+            plan=make_plan(),
+            start_date=date(2026, 1, 1),
+            data={"address": "Calle 1"},
+        )
+    )
+    step(lambda: contract_transition(actor=admin_user, contract=contract, to_status="active"))
+    invoice = step(
+        lambda: billing.document_create(
+            actor=admin_user, client=client, lines=[LineInput("Alta", "1", "100")], notify=False
+        )
+    )
+    payment = step(
+        lambda: billing.payment_register(
+            actor=admin_user,
+            client=client,
+            method=method("cash"),
+            amount="100",
+            invoices=[invoice],
+            notify=False,
+        )
+    )
+    step(lambda: billing.payment_reverse(actor=admin_user, payment=payment, reason="Error"))
+    ticket = step(
+        lambda: ticket_create(
+            actor=admin_user, subject="Sin servicio", body="No navega", client=client, notify=False
+        )
+    )
+    step(lambda: ticket_update(actor=admin_user, ticket=ticket, data={"subject": "Lento"}))
+    step(lambda: client_deactivate(actor=admin_user, client=client))
+    received = [json.loads(q["body"])["type"] for q in r.requests]
+    assert set(received) == set(everything)
+    assert Delivery.objects.exclude(status="delivered").count() == 0

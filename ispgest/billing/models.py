@@ -495,6 +495,11 @@ class Payment(ImmutableRow, TimeStampedModel):
             Decimal(0),
         )
 
+    @property
+    def received(self) -> Decimal:
+        """What the client handed over: what the payment paid plus the excess it deposited."""
+        return self.amount + self.wallet_excess
+
 
 class PaymentAllocation(models.Model):
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")

@@ -39,6 +39,7 @@ class RouterOut(Schema):
     routeros_version: str
     login_method: str
     detected_version: str
+    detected_login_method: str
     last_sync_at: datetime | None
     last_sync_error: str
 
@@ -56,7 +57,7 @@ class RouterIn(Schema):
     tls_fingerprint: str = ""
     timeout_seconds: int = 10
     routeros_version: str = ""
-    login_method: str = "plain"
+    login_method: str = Field("auto", description='"auto", "plain" o "legacy".')
 
 
 class RouterPatch(Schema):
@@ -124,6 +125,7 @@ class RouterProbeOut(Schema):
     version: str
     uptime: str
     board: str
+    login_method: str = Field(description='El método con el que inició sesión: "plain" o "legacy".')
 
 
 @router.post("/routers/{int:router_id}/probar", response=RouterProbeOut, url_name="router_probe")

@@ -85,6 +85,7 @@ class DocumentDraft:
     source_package_id: int | None = None
     package_ids: list[int] = field(default_factory=list)
     notes: str = ""
+    client_tax_exempt: bool = False
 
     @property
     def subtotal(self) -> Decimal:
@@ -102,9 +103,9 @@ class DocumentDraft:
 def is_exempt(tax_condition_name: str) -> bool:
     """Whether a tax condition's *name* reads as exempt (Exento, No responsable...).
 
-    Invoicing decides by `TaxCondition.tax_exempt`; this reading of the name only serves
-    records that keep the condition's name alone (a document's snapshot) and the migration
-    that set the flag on existing rows."""
+    Invoicing decides by `TaxCondition.tax_exempt` and documents keep that flag
+    (`Invoice.client_tax_exempt`); this reading of the name only serves the migrations that
+    set the flags on rows written before them."""
     folded = fold(tax_condition_name)
     return "exento" in folded or "no responsable" in folded or "sin obligaciones" in folded
 

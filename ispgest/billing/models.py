@@ -268,6 +268,11 @@ class Invoice(TimeStampedModel):
     client_tax_id_kind = models.CharField(max_length=10, blank=True)
     client_address = models.CharField(_("Dirección"), max_length=255, blank=True)
     client_tax_condition = models.CharField(_("Condición de IVA"), max_length=120, blank=True)
+    # The condition's tax exemption flag when issued: fiscal records read it, never the
+    # condition's name (a renamed condition changes no tax).
+    client_tax_exempt = models.BooleanField(
+        _("Exento de impuestos"), default=False, db_default=False
+    )
 
     period_start = models.DateField(_("Periodo desde"), null=True, blank=True)
     period_end = models.DateField(_("Periodo hasta (exclusive)"), null=True, blank=True)
@@ -488,6 +493,11 @@ class Payment(ImmutableRow, TimeStampedModel):
             ),
             Decimal(0),
         )
+
+    @property
+    def received(self) -> Decimal:
+        """What the client handed over: what the payment paid plus the excess it deposited."""
+        return self.amount + self.wallet_excess
 
 
 class PaymentAllocation(models.Model):

@@ -1,8 +1,9 @@
 """Every write of billing: documents, credit notes, payments, the wallet, SEPA and runs.
 
 Lock order (always the same, so two transactions never wait on each other in a cycle):
-wallet row -> documents (by id) -> number sequences (by id). Every change of money writes
-the client's history and bumps its ClientBalance in the same transaction.
+wallet row -> documents (by id) -> number sequences (by id) -> clients' balance rows (by
+client id). Every change of money writes the client's history and bumps its ClientBalance
+in the same transaction.
 """
 
 from __future__ import annotations
@@ -300,6 +301,7 @@ def credit_note_create(
         client_tax_id_kind=invoice.client_tax_id_kind,
         client_address=invoice.client_address,
         client_tax_condition=invoice.client_tax_condition,
+        client_tax_exempt=invoice.client_tax_exempt,
         issue_date=timezone.localdate(),
         due_date=None,
         contract_id=invoice.contract_id,
@@ -547,8 +549,10 @@ def payment_register(
             payment=payment,
         )
         d_wallet = excess
-    engine.bump_balances({client.pk: (d_count, d_total, d_wallet)})
+    # The receipt's sequence before the balance row (the fixed lock order): a SEPA batch
+    # holds that sequence while it moves one client's balance after another.
     receipt = _issue_receipt(payment, plan[0][0].billing_entity_id)
+    engine.bump_balances({client.pk: (d_count, d_total, d_wallet)})
     record_event(
         client=client,
         actor=actor,

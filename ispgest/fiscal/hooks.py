@@ -25,6 +25,7 @@ DOCUMENT_COLUMNS = (
     "client_tax_id",
     "client_tax_id_kind",
     "client_tax_condition",
+    "client_tax_exempt",
     "subtotal",
     "tax_total",
     "total",

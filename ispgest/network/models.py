@@ -14,6 +14,12 @@ from django.utils.translation import gettext_lazy as _
 
 from ispgest.core.models import TimeStampedModel
 
+LOGIN_METHODS = [
+    ("auto", _("Automático (normal; el desafío si el router lo pide)")),
+    ("plain", _("Normal (RouterOS 6.43 o posterior, 7)")),
+    ("legacy", _("Antiguo con desafío (RouterOS anterior a 6.43)")),
+]
+
 
 class Router(TimeStampedModel):
     name = models.CharField(_("Nombre"), max_length=120)
@@ -67,14 +73,26 @@ class Router(TimeStampedModel):
     login_method = models.CharField(
         _("Método de inicio de sesión"),
         max_length=8,
-        choices=[
-            ("plain", _("Normal (RouterOS 6.43 o posterior, 7)")),
-            ("legacy", _("Antiguo con desafío (RouterOS anterior a 6.43)")),
-        ],
-        default="plain",
+        choices=LOGIN_METHODS,
+        default="auto",
+        help_text=_(
+            "Automático envía el inicio de sesión normal y, si el router responde con el "
+            "desafío de RouterOS anterior a 6.43, lo completa con MD5 en la misma conexión, "
+            "sin volver a enviar la contraseña. Sin API-SSL, el normal y el automático envían "
+            "la contraseña sin cifrar una vez: para un router antiguo sin API-SSL elija el "
+            "antiguo con desafío, que nunca la envía."
+        ),
     )
     detected_version = models.CharField(
         _("Versión detectada"), max_length=40, blank=True, editable=False
+    )
+    # The method the last successful "Probar conexión" logged in with ("plain" or "legacy").
+    detected_login_method = models.CharField(
+        _("Método de inicio detectado"),
+        max_length=8,
+        choices=LOGIN_METHODS[1:],
+        blank=True,
+        editable=False,
     )
     active = models.BooleanField(_("Activo"), default=True)
     notes = models.TextField(_("Observaciones"), blank=True, max_length=4000)

@@ -1,7 +1,8 @@
 """Talking to a MikroTik router through its API, with librouteros only.
 
 `session(router)` opens a logged-in connection with the router's settings: the plain login
-(RouterOS 6.43+ and 7) or the legacy MD5 challenge (older 6.x), API-SSL with the
+(RouterOS 6.43+ and 7), the legacy MD5 challenge (older 6.x) or "auto" (plain, then the
+challenge on the same connection when the router answers with one), API-SSL with the
 certificate verified against the system's CAs or pinned by its SHA-256 fingerprint (for the
 self-signed certificates routers usually have), and the router's timeout on every read.
 Every failure becomes a `RouterOSError` whose message is Spanish and names what went wrong
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 
 import librouteros
 from librouteros.exceptions import ConnectionClosed, FatalError, LibRouterosError, TrapError
+from librouteros.login import encode_password
 
 API_PORT = 8728
 API_SSL_PORT = 8729
@@ -65,7 +67,7 @@ class ConnectionSettings:
     use_ssl: bool = False
     fingerprint: str = ""  # hex SHA-256 of the certificate (colons allowed)
     timeout: float = 10.0
-    legacy_login: bool = False
+    login_method: str = "auto"  # "auto", "plain" or "legacy"
     label: str = ""  # the router's name, for messages
 
     def __repr__(self) -> str:  # never the password
@@ -87,7 +89,7 @@ def settings_for(router) -> ConnectionSettings:
         use_ssl=router.use_ssl,
         fingerprint=router.tls_fingerprint,
         timeout=float(router.timeout_seconds),
-        legacy_login=router.login_method == "legacy",
+        login_method=router.login_method,
         label=router.name,
     )
 
@@ -163,43 +165,85 @@ def translate(exc: BaseException, cfg: ConnectionSettings) -> RouterOSError:
     return RouterOSError(f"Error inesperado con el router {who}: {type(exc).__name__}.", "error")
 
 
-def _login(cfg: ConnectionSettings):
-    def login(api, username, password):
+class _Login:
+    """The login step of `librouteros.connect`; `used` is the method that logged in.
+
+    RouterOS before 6.43 ignores the name and password of a plain `/login` and answers
+    `!done =ret=<challenge>` without opening a session. "auto" then answers that challenge
+    with the MD5 response on the same connection, so the password is sent once, by the
+    plain login, and never again; "plain" stops there with a message naming the methods
+    that work."""
+
+    def __init__(self, cfg: ConnectionSettings):
+        self.cfg = cfg
+        self.used = ""
+
+    def __call__(self, api, username: str, password: str) -> None:
+        who = _who(self.cfg)
         try:
-            (librouteros.token if cfg.legacy_login else librouteros.plain)(api, username, password)
+            if self.cfg.login_method == "legacy":
+                librouteros.token(api, username, password)
+                self.used = "legacy"
+                return
+            replies = tuple(api("/login", name=username, password=password))
+            challenge = next((str(r["ret"]) for r in replies if "ret" in r), None)
+            if challenge is None:
+                self.used = "plain"
+                return
+            if self.cfg.login_method != "auto":
+                raise RouterOSError(
+                    f"El router {who} pidió el inicio de sesión antiguo con desafío (RouterOS "
+                    "anterior a 6.43): elija el método automático o el antiguo.",
+                    "credentials",
+                )
+            response = encode_password(challenge, password)
+            tuple(api("/login", name=username, response=response))
+            self.used = "legacy"
         except TrapError as exc:
             if "invalid user name or password" in exc.message or "cannot log in" in exc.message:
                 raise RouterOSError(
-                    f"Usuario o contraseña de la API incorrectos para {_who(cfg)}.",
-                    "credentials",
+                    f"Usuario o contraseña de la API incorrectos para {who}.", "credentials"
                 ) from None
             raise
         except (KeyError, StopIteration):
             raise RouterOSError(
-                f"El router {_who(cfg)} no aceptó el método de inicio de sesión elegido "
-                "(pruebe el método antiguo para RouterOS anterior a 6.43).",
+                f"El router {who} no aceptó el método de inicio de sesión elegido "
+                "(pruebe el automático o el normal para RouterOS 6.43 o posterior).",
                 "credentials",
             ) from None
-
-    return login
+        except UnicodeEncodeError:
+            raise RouterOSError(
+                f"No se pudo responder al desafío de {who}: el inicio de sesión antiguo solo "
+                "admite contraseñas ASCII.",
+                "credentials",
+            ) from None
+        except ValueError:  # binascii.Error: a challenge that is not hexadecimal
+            raise RouterOSError(
+                f"El router {who} respondió al inicio de sesión con un desafío no válido.",
+                "closed",
+            ) from None
 
 
 def connect(cfg: ConnectionSettings):
+    """A logged-in librouteros Api; `api.login_method` is the method that logged in."""
     if not cfg.host:
         raise RouterOSError("El router no tiene dirección configurada.", "config")
+    login = _Login(cfg)
     try:
-        return librouteros.connect(
+        api = librouteros.connect(
             cfg.host,
             cfg.username,
             cfg.password,
             port=cfg.port,
             timeout=cfg.timeout,
             ssl_wrapper=_ssl_wrapper(cfg) if cfg.use_ssl else None,
-            login_method=_login(cfg),
+            login_method=login,
             encoding="utf-8",
         )
     except Exception as exc:
         raise translate(exc, cfg) from None
+    api.login_method = login.used
+    return api
 
 
 @contextlib.contextmanager
@@ -227,6 +271,7 @@ class Client:
     def __init__(self, api, cfg: ConnectionSettings):
         self.api = api
         self.cfg = cfg
+        self.login_method: str = getattr(api, "login_method", "")
 
     def _call(self, cmd: str, **kwargs) -> list[dict]:
         try:
@@ -317,5 +362,6 @@ def _words(values: dict) -> dict:
 
 
 def probe(router_or_cfg) -> dict:
+    """Identity, version, uptime, board and the login method that worked."""
     with session(router_or_cfg) as client:
-        return client.identity()
+        return {**client.identity(), "login_method": client.login_method}

@@ -124,10 +124,15 @@ def router_password(router: Router) -> str:
 
 
 def router_probe(*, actor, router: Router) -> dict:
-    """ "Probar conexión": identity, version and uptime, or a RouterOSError in Spanish."""
+    """ "Probar conexión": identity, version, uptime and the login method that worked, or a
+    RouterOSError in Spanish. The version and the method are kept on the router."""
     info = routeros.probe(router)
-    Router.objects.filter(pk=router.pk).update(detected_version=info["version"][:40])
-    router.detected_version = info["version"][:40]
+    detected = {"detected_version": info["version"][:40]}
+    if info["login_method"]:
+        detected["detected_login_method"] = info["login_method"]
+    Router.objects.filter(pk=router.pk).update(**detected)
+    for name, value in detected.items():
+        setattr(router, name, value)
     return info
 
 

@@ -127,9 +127,9 @@ def router_probe(request, pk: int):
             request,
             _(
                 "Conexión correcta: identidad «%(identity)s», RouterOS %(version)s, "
-                "encendido desde hace %(uptime)s."
+                "encendido desde hace %(uptime)s; inicio de sesión: %(login)s."
             )
-            % info,
+            % {**info, "login": router.get_detected_login_method_display()},
         )
     return redirect("network:router_detail", router.pk)
 

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 from decimal import Decimal
 
+import pypdfium2
 import pytest
 from django.utils import timezone
 
@@ -65,6 +66,8 @@ def test_a_clerk_runs_billing_opens_the_pdf_pays_from_the_wallet_and_remits_sepa
     pdf = page.request.get(pdf_url)
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
     assert pdf.body().startswith(b"%PDF")
+    text = "".join(p.get_textpage().get_text_range() for p in pypdfium2.PdfDocument(pdf.body()))
+    assert invoice.number_display in text and "Ana Gómez" in text and "1.210,00" in text
 
     # A wallet deposit, then the invoice paid with the Monedero payment method.
     page.goto(f"/facturacion/clientes/{ana.pk}/monedero/")

@@ -108,11 +108,13 @@ def test_a_technician_runs_a_clients_pppoe_account_against_the_router(
     page.get_by_label(_exact("Usuario de la API")).fill("api")
     page.get_by_label(_exact("Contraseña de la API")).fill("clave-api-1")
     page.get_by_label(_exact("Tiempo de espera (segundos)")).fill("3")
+    expect(page.get_by_label(_exact("Método de inicio de sesión"))).to_have_value("auto")
     page.get_by_role("button", name="Guardar").click()
     expect(_message(page)).to_contain_text("Router «Nodo Centro» creado.")
     page.get_by_role("link", name="Nodo Centro").click()
     page.get_by_role("button", name="Probar conexión").click()
     expect(_message(page)).to_contain_text("identidad «Nodo-Centro», RouterOS 7.16.2")
+    expect(_message(page)).to_contain_text("inicio de sesión: Normal (RouterOS 6.43")
     _shot(page, "01-router")
     router = Router.objects.get()
 

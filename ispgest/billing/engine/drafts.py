@@ -305,6 +305,7 @@ def _new_draft(cat: Catalogs, client: dict, issue_date: date, *, kind: str) -> D
         client_tax_id_kind=client["tax_id_kind"],
         client_address=client["address"],
         client_tax_condition=condition.name if condition else "",
+        client_tax_exempt=bool(condition and condition.tax_exempt),
         issue_date=issue_date,
         due_date=issue_date + timedelta(days=cycle.days_until_due if cycle else 10),
     )

@@ -117,3 +117,133 @@ def test_two_workers_running_the_same_billing_at_once_issue_each_contract_once()
     assert Invoice.objects.count() == 12
     assert sorted(Invoice.objects.values_list("number", flat=True)) == list(range(1, 13))
     assert ClientBalance.objects.filter(unpaid_count=1).count() == 12
+
+
+def _balances_match_the_documents(clients) -> None:
+    """Each client's running balance equals one recomputed from its documents and wallet."""
+    from ispgest.billing.selectors import compute_client_balances
+
+    ids = [c.pk for c in clients]
+    truth = compute_client_balances(ids)
+    for c in clients:
+        balance = ClientBalance.objects.get(client_id=c.pk)
+        assert (balance.unpaid_count, balance.unpaid_total) == truth.get(c.pk, (0, 0)), c
+        wallet = Wallet.objects.filter(pk=c.pk).first()
+        ledger = sum((m.amount for m in WalletMovement.objects.filter(wallet_id=c.pk)), Decimal(0))
+        assert balance.wallet_balance == (wallet.balance if wallet else 0) == ledger, c
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sepa_batch_and_counter_payments_at_once_neither_deadlock_nor_charge_twice(settings):
+    """The batch pays its clients one after another in one transaction while a clerk takes
+    payments of the same clients' other invoices: both take the receipt sequence before any
+    client's balance row (the fixed lock order), so neither waits on the other in a cycle."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ispgest.billing.models import Payment, Receipt, SepaBatch
+    from ispgest.billing.sepa import sepa_batch_create
+    from ispgest.billing.tests.factories import mandate
+
+    entity = setup_billing()
+    settings.ISPGEST_COUNTRY = "ES"  # SEPA collects in euros
+    today = timezone.localdate()
+    dd, cash = method("direct_debit"), method("cash")
+    clients = []
+    for _ in range(12):
+        client = make_client(entity, payment_method=dd)
+        mandate(client)
+        clients.append(client)
+
+    def issue(client, day):
+        return services.document_create(
+            actor=None,
+            client=client,
+            lines=[LineInput("Cuota", "1", "10")],
+            issue_date=day,
+            notify=False,
+        )
+
+    for client in clients:  # due ten days after issue: in the batch
+        issue(client, today - timedelta(days=20))
+    # Due after the batch's horizon: the clerk takes these in cash meanwhile.
+    later = [issue(client, today) for client in clients]
+
+    def work(i):
+        if i == 0:
+            sepa_batch_create(
+                actor=None,
+                entity=entity,
+                due_until=today - timedelta(days=5),
+                collection_date=today + timedelta(days=5),
+            )
+            return
+        for inv in reversed(later):  # the clients the batch reaches last, first
+            services.payment_register(
+                actor=None,
+                client=inv.client,
+                method=cash,
+                amount="15",
+                invoices=[inv],
+                notify=False,
+                excess_to_wallet=True,
+            )
+
+    errors = in_threads(2, work)
+    assert errors == []
+    assert SepaBatch.objects.get().count == 12
+    assert Payment.objects.count() == 24
+    assert not Invoice.objects.exclude(status="paid").exists()
+    numbers = sorted(Receipt.objects.values_list("number", flat=True))
+    assert numbers == list(range(1, 25))  # one receipt per payment, gapless
+    _balances_match_the_documents(clients)
+    assert sum(Wallet.objects.values_list("balance", flat=True)) == Decimal("60.00")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_billing_run_and_payments_at_once_charge_each_contract_once_and_keep_balances():
+    from django.utils import timezone
+
+    from ispgest.billing.models import Payment
+
+    entity = setup_billing()
+    today = timezone.localdate()
+    clients, earlier = [], []
+    for _ in range(12):
+        client = make_client(entity, day=today.day)
+        make_contract(client, make_plan("100"))
+        clients.append(client)
+        earlier.append(
+            services.document_create(
+                actor=None, client=client, lines=[LineInput("Alta", "1", "40")], notify=False
+            )
+        )
+    run = BillingRun.objects.create(run_date=today)
+    cash = method("cash")
+
+    def work(i):
+        if i == 0:
+            engine.billing_run_execute(run, chunk_size=3, notify=False)
+            return
+        for inv in reversed(earlier):
+            services.payment_register(
+                actor=None,
+                client=inv.client,
+                method=cash,
+                amount="50",
+                invoices=[inv],
+                notify=False,
+                excess_to_wallet=True,
+            )
+
+    errors = in_threads(2, work)
+    assert errors == []
+    assert Invoice.objects.filter(billing_run=run).count() == 12
+    assert Invoice.objects.filter(contract__isnull=False).count() == 12  # each contract once
+    assert Payment.objects.count() == 12
+    numbers = sorted(Invoice.objects.values_list("number", flat=True))
+    assert numbers == list(range(1, 25))
+    for client in clients:
+        assert ClientBalance.objects.get(client=client).unpaid_count == 1
+    _balances_match_the_documents(clients)

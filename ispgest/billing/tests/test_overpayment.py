@@ -236,3 +236,28 @@ def test_the_api_takes_the_option_and_answers_the_deposited_excess(client, admin
     ).json()["items"]
     assert [(m["kind"], m["amount"]) for m in movements] == [("deposit", "75.25")]
     assert Invoice.objects.get(pk=invoice.pk).status == "paid"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_receipt_and_its_mail_say_what_was_received_and_what_went_to_the_wallet(smtp_server):
+    import pypdfium2
+
+    client = make_client(setup_billing(), email="ana@cliente.test")
+    invoice = services.document_create(
+        actor=None, client=client, lines=[LineInput("Servicio", "1", "100")], notify=False
+    )
+    services.payment_register(
+        actor=None,
+        client=client,
+        method=method("cash"),
+        amount="130",
+        invoices=[invoice],
+        excess_to_wallet=True,
+    )
+    (mail,) = [m for m in smtp_server.received if m.subject.startswith("Recibo")]
+    assert "Registramos su pago de $ 130,00" in mail.text()
+    assert "De él, $ 30,00 quedan en su monedero." in mail.text()
+    pdf = mail.attachments()[0].get_content()
+    text = "".join(p.get_textpage().get_text_range() for p in pypdfium2.PdfDocument(pdf))
+    assert "la suma de $ 130,00" in text and "Depositado en el monedero" in text
+    assert "$ 30,00" in text and "$ 100,00" in text

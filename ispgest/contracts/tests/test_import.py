@@ -39,3 +39,27 @@ def test_it_checks_then_imports_contracts_with_their_history(subscriber, plans, 
         "2026-01-15",
     )
     assert subscriber.events.filter(action="contract.imported").count() == 1
+
+
+def test_the_router_column_names_a_router_and_an_unknown_one_is_flagged(
+    subscriber, plans, admin_user
+):
+    from ispgest.network.models import Router
+
+    router = Router.objects.create(name="Nodo Centro", host="192.0.2.10")
+    content = (
+        "Cliente;Tarifa;Fecha de alta;Router;Dirección\n"
+        f"{subscriber.pk};Fibra 30 Mbps;2026-01-15;nodo centro;Calle 1\n"
+        f"{subscriber.pk};Fibra 30 Mbps;2026-01-15;Nodo Norte;Calle 2\n"
+    ).encode()
+    imp = importing.import_upload(
+        actor=admin_user, uploaded=SimpleUploadedFile("c.csv", content), kind="contracts"
+    )
+    assert imp.mapping["3"] == "router"
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        importing.import_start_check(actor=admin_user, imp=imp)
+    imp.refresh_from_db()
+    assert imp.errors == [[3, "Router", "Router: «Nodo Norte» no existe."]]
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        importing.import_start_run(actor=admin_user, imp=imp, mode="valid")
+    assert Contract.objects.get().router == router

@@ -20,6 +20,7 @@ READ_ONLY = {
     "ispgest.network.services.router_probe": "reads the router; keeps the version it reports",
     "ispgest.network.services.pppoe_retry": "asks for the next sync now; the data is unchanged",
     "ispgest.webhooks.services.send_test": "a test delivery; its event and delivery rows log it",
+    "ispgest.clients.tasks.start_export": "queues an export (a read); its Job records who asked",
 }
 
 
@@ -94,13 +95,19 @@ def _functions():
     return found
 
 
+def _transactional(fn: ast.FunctionDef) -> bool:
+    return any("atomic" in ast.unparse(d) for d in fn.decorator_list)
+
+
 def _services(functions) -> list[str]:
+    """Public functions taking `actor` in a services module, and transactional ones taking
+    `actor` anywhere else (SEPA, reminders, mail, the repository, imports...)."""
     out = []
     for qualname, (fn, _calls) in functions.items():
         module, name = qualname.rsplit(".", 1)
         in_services = module.split(".")[-1].startswith("services") or ".services." in module
         args = [a.arg for a in fn.args.kwonlyargs + fn.args.args]
-        if in_services and not name.startswith("_") and "actor" in args:
+        if not name.startswith("_") and "actor" in args and (in_services or _transactional(fn)):
             out.append(qualname)
     return sorted(out)
 
@@ -135,8 +142,20 @@ def test_the_walk_catches_a_silent_service():
         "    record_event(client=client, actor=actor, action='x', summary='', "
         "audit_entry=False)\n"
     )
-    audited = _audited(_parse("ispgest.demo.services", source))
+    functions = _parse("ispgest.demo.services", source)
+    audited = _audited(functions)
     assert "ispgest.demo.services.thing_create" in audited
     assert "ispgest.demo.services.thing_copy" in audited
     assert "ispgest.demo.services.thing_update" not in audited
     assert "ispgest.demo.services.thing_quiet" not in audited
+
+
+def test_the_walk_reaches_transactional_writers_outside_services_modules():
+    source = (
+        "from django.db import transaction\n\n"
+        "@transaction.atomic\ndef batch_create(*, actor, entity):\n    entity.save()\n\n"
+        "def batch_preview(*, actor, entity):\n    return entity\n"
+    )
+    found = _services(_parse("ispgest.demo.sepa", source))
+    assert found == ["ispgest.demo.sepa.batch_create"]
+    assert "ispgest.billing.sepa.sepa_batch_create" in _services(_functions())

@@ -66,3 +66,22 @@ def test_the_projects_catalogs_compile_and_translate(tmp_path):
     with open(mo, "rb") as fh:
         tr = gettext.GNUTranslations(fh)
     assert tr.gettext("Facturas a pagar") == "Invoices to pay"
+
+
+def _messages(mo_path: Path) -> dict:
+    with open(mo_path, "rb") as fh:
+        return dict(gettext.GNUTranslations(fh)._catalog)
+
+
+def test_every_committed_mo_holds_what_its_po_says(tmp_path):
+    """The .mo files are committed (running ispgest needs no compiler): a .po edited without
+    `make messages` leaves its pages in Spanish for English users."""
+    catalogs = sorted(HERE.parent.glob("**/locale/*/LC_MESSAGES/django.po"))
+    assert len(catalogs) >= 5
+    stale = []
+    for number, po in enumerate(catalogs):
+        fresh = tmp_path / f"{number}.mo"
+        compile_po(po, fresh)
+        if _messages(fresh) != _messages(po.with_suffix(".mo")):
+            stale.append(str(po.relative_to(HERE.parent)))
+    assert not stale, f"run `make messages`: {stale}"

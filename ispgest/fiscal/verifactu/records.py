@@ -24,7 +24,6 @@ from django.utils import timezone
 from stdnum.es import nif as es_nif
 from stdnum.exceptions import ValidationError as StdnumError
 
-from ispgest.billing.calc import is_exempt
 from ispgest.billing.models import DocumentKind, Invoice, InvoiceLine
 from ispgest.catalog.models import InvoiceType
 from ispgest.core.bulk import bulk_write, in_ids
@@ -439,7 +438,7 @@ def alta_spec(
 ) -> dict:
     """The record fields of one issued invoice or credit note (without chain data)."""
     simplified = type_row is not None and is_simplified(type_row.code, type_row.name)
-    exempt = is_exempt(doc["client_tax_condition"] or "")
+    exempt = bool(doc["client_tax_exempt"])
     credit = doc["kind"] == DocumentKind.CREDIT_NOTE
     sign = -1 if credit else 1
     if credit:

@@ -12,6 +12,11 @@ As on RouterOS, a PPPoE session (a /ppp/active row) has a dynamic interface
 counters start at zero and go away with the session: `add_traffic` makes them grow
 (the router's rx is what the client sends, its upload; tx is the client's download).
 
+With `legacy_login` it logs in as RouterOS before 6.43 does: a `/login` without `=response=`
+(bare, or the plain one with `=name=` and `=password=`, whose password it ignores) gets
+`!done =ret=<challenge>` and no session; only the MD5 response to that challenge logs in.
+`login_words` keeps the attribute names of every `/login` received, in order.
+
 Faults: `drop_after` closes the connection after that many command sentences (counted
 from the login on), `delay` waits before each answer, `silent` accepts connections and never
 answers, and an `add` with a name already used traps as RouterOS does.
@@ -184,6 +189,7 @@ class RouterOSPeer:
         self.silent = False
         self.commands: list[list[str]] = []  # every command sentence received (for asserts)
         self.logins = 0
+        self.login_words: list[list[str]] = []
         self._sock: socket.socket | None = None
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
@@ -368,6 +374,8 @@ class RouterOSPeer:
         return cmd, attrs, queries, tag
 
     def _login(self, attrs, challenge):
+        with self.lock:
+            self.login_words.append(sorted(attrs))
         if self.legacy_login:
             if "response" not in attrs:
                 challenge = os.urandom(16).hex()

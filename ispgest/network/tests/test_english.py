@@ -60,7 +60,11 @@ def test_routers_pools_and_reconciliation_read_in_english(english, router, accou
         ["Probar conexión", "Nuevo pool", "Rangos", "Conciliación", "Todo aplicado."],
     )
     page = text(english.get(reverse("network:router_edit", args=[router.pk])))
-    check(page, ["Edit router", "Save", "Cancel"], ["Editar router", "Guardar", "Cancelar"])
+    check(
+        page,
+        ["Edit router", "Save", "Cancel", "Login method", "Automatic (plain; the challenge"],
+        ["Editar router", "Guardar", "Cancelar", "Automático", "sin volver a enviar"],
+    )
     page = text(english.get(reverse("network:pool_create", args=[router.pk])))
     check(page, ["IP pool", "Ranges", "Save"], ["Pool de IPs", "Rangos", "Guardar"])
 
@@ -73,7 +77,13 @@ def test_routers_pools_and_reconciliation_read_in_english(english, router, accou
     )
 
     response = english.post(reverse("network:router_probe", args=[router.pk]), follow=True)
-    check(text(response), ["Connection OK: identity"], ["Conexión correcta"])
+    check(
+        text(response),
+        ["Connection OK: identity", "logged in with: Plain (RouterOS 6.43 or later, 7)."],
+        ["Conexión correcta", "inicio de sesión"],
+    )
+    page = text(english.get(reverse("network:router_detail", args=[router.pk])))
+    check(page, ["Login method Automatic", "detected: Plain"], ["detectado"])
     response = english.post(
         reverse("network:reconcile", args=[router.pk]), {"action": "apply"}, follow=True
     )

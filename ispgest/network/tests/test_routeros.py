@@ -30,10 +30,42 @@ def test_it_reads_identity_version_and_uptime_with_the_plain_login():
 def test_it_logs_in_with_the_legacy_challenge_of_old_routers():
     with RouterOSPeer(legacy_login=True, version="6.40.1") as peer:
         with pytest.raises(routeros.RouterOSError) as exc:
-            routeros.probe(cfg(peer))
-        assert exc.value.kind in ("credentials", "closed")
-        assert routeros.probe(cfg(peer, legacy_login=True))["version"] == "6.40.1"
+            routeros.probe(cfg(peer, login_method="plain"))
+        assert exc.value.kind == "credentials"
+        assert "pidió el inicio de sesión antiguo con desafío" in exc.value.message
+        info = routeros.probe(cfg(peer, login_method="legacy"))
+        assert info["version"] == "6.40.1" and info["login_method"] == "legacy"
         assert peer.logins == 1
+        assert peer.login_words[-2:] == [[], ["name", "response"]]
+
+
+def test_auto_logs_in_to_a_modern_router_with_the_plain_login_alone():
+    with RouterOSPeer(version="7.16.2 (stable)") as peer:
+        info = routeros.probe(cfg(peer, login_method="auto"))
+        assert info["login_method"] == "plain" and info["version"].startswith("7.16")
+        assert peer.logins == 1 and peer.login_words == [["name", "password"]]
+
+
+def test_auto_answers_the_challenge_of_an_old_router_without_resending_the_password():
+    with RouterOSPeer(legacy_login=True, version="6.40.1") as peer:
+        info = routeros.probe(cfg(peer))  # "auto" is the default
+        assert info["login_method"] == "legacy" and info["version"] == "6.40.1"
+        assert peer.logins == 1
+        # One connection: the plain login, then only the MD5 response to its challenge.
+        assert peer.login_words == [["name", "password"], ["name", "response"]]
+        assert len(peer.commands) == 2  # identity and resource, on the logged-in session
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["modern", "old"])
+def test_auto_with_wrong_credentials_gives_the_spanish_message(legacy, caplog):
+    caplog.set_level(logging.DEBUG)
+    with RouterOSPeer(legacy_login=legacy) as peer:
+        with pytest.raises(routeros.RouterOSError) as exc:
+            routeros.probe(cfg(peer, password="Otra-Clave-99"))
+        assert peer.logins == 0
+    assert exc.value.kind == "credentials"
+    assert "Usuario o contraseña de la API incorrectos" in exc.value.message
+    assert "Otra-Clave-99" not in str(exc.value) and "Otra-Clave-99" not in caplog.text
 
 
 def test_wrong_credentials_give_a_spanish_message_without_the_password(caplog):

@@ -175,3 +175,71 @@ def test_the_router_page_and_the_tab_show_a_failed_change_and_staff_retry_it(
     page = client.get(reverse("network:router_detail", args=[router.pk])).content.decode()
     assert "Todo aplicado." in page and "Reintentar ahora" not in page
     assert 'id="router-sync-error"' not in page
+
+
+def test_the_router_form_offers_the_automatic_login_and_selects_it_for_a_new_router(
+    admin_client,
+):
+    page = admin_client.get(reverse("network:router_create")).content.decode()
+    assert '<label for="id_login_method">Método de inicio de sesión:</label>' in page
+    assert 'id="id_login_method"' in page
+    assert (
+        '<option value="auto" selected>Automático (normal; el desafío si el router lo pide)'
+        "</option>" in page
+    )
+    assert '<option value="legacy">Antiguo con desafío (RouterOS anterior a 6.43)</option>' in page
+    assert "sin volver a enviar la contraseña" in page  # the trade-off, in the help text
+
+
+def test_probar_conexion_on_an_old_router_reports_the_challenge_login(admin_client, router, peer):
+    peer.legacy_login = True
+    peer.state.version = "6.40.1"
+    page = admin_client.post(reverse("network:router_probe", args=[router.pk]), follow=True)
+    page = page.content.decode()
+    assert "RouterOS 6.40.1" in page
+    assert "inicio de sesión: Antiguo con desafío (RouterOS anterior a 6.43)." in page
+    router.refresh_from_db()
+    assert router.login_method == "auto" and router.detected_login_method == "legacy"
+    assert router.detected_version == "6.40.1" and router.major_version == "6"
+    # the router page shows the chosen method and the one detected
+    detail = admin_client.get(reverse("network:router_detail", args=[router.pk])).content.decode()
+    assert "detectado: Antiguo con desafío" in detail
+
+
+def test_probar_conexion_with_wrong_credentials_on_an_old_router(admin_client, router, peer):
+    peer.legacy_login = True
+    services.router_update(actor=None, router=router, data={}, password="mala-clave-77")
+    page = admin_client.post(reverse("network:router_probe", args=[router.pk]), follow=True)
+    page = page.content.decode()
+    assert "Usuario o contraseña de la API incorrectos" in page and "mala-clave-77" not in page
+    router.refresh_from_db()
+    assert router.detected_login_method == ""
+
+
+def test_api_probe_reports_the_login_method(client, admin_user, router, peer):
+    _t, raw = ApiToken.issue(user=admin_user, name="t")
+    resp = client.post(
+        f"/api/v1/network/routers/{router.pk}/probar", HTTP_AUTHORIZATION=f"Bearer {raw}"
+    )
+    assert resp.status_code == 200 and resp.json()["login_method"] == "plain"
+    got = client.get(f"/api/v1/network/routers/{router.pk}", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert got.json()["login_method"] == "auto" and got.json()["detected_login_method"] == "plain"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_keeps_the_login_method_of_existing_routers():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("network", "0005_usage")])
+    old = executor.loader.project_state([("network", "0005_usage")]).apps
+    OldRouter = old.get_model("network", "Router")  # noqa: N806
+    OldRouter.objects.create(name="Viejo", host="10.9.9.1", login_method="legacy")
+    OldRouter.objects.create(name="Nuevo", host="10.9.9.2", login_method="plain")
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    methods = dict(Router.objects.values_list("name", "login_method"))
+    assert methods == {"Viejo": "legacy", "Nuevo": "plain"}
+    assert Router(name="X", host="h").login_method == "auto"

@@ -1,8 +1,10 @@
 """Importar contratos: the contract kind of a DataImport (the steps are in
 clients/importing.py). Each row names its client (by custom id, number, e-mail or tax id),
-the plan by name, the service address and the start date; the dry run runs the row through
-`contract_create` inside a savepoint that is rolled back, so it is checked by exactly the
-rules of a contract created by hand, and nothing stays written."""
+the plan by name, the service address and the start date, and optionally its PPPoE secret
+(router, user, password, static IP); the dry run runs the row through `contract_create`
+(and `pppoe_save` when it has a PPPoE user) inside a savepoint that is rolled back, so it is
+checked by exactly the rules of a contract and a secret created by hand, and nothing stays
+written."""
 
 from __future__ import annotations
 
@@ -34,7 +36,21 @@ CONTRACT_IMPORT_FIELDS: tuple[ImportField, ...] = (
     ImportField("zone", "Zona", ("Zone", "Nodo", "Sector"), "catalog.Zone"),
     ImportField("router", "Router", ("Equipo", "NAS", "Mikrotik"), "network.Router"),
     ImportField("notes", "Observaciones", ("Notas", "Notes", "Comentarios")),
+    ImportField(
+        "pppoe_user",
+        "Usuario PPPoe del cliente",
+        ("Usuario PPPoE", "PPPoE", "Usuario PPP", "PPPoE user", "PPP user", "Secret"),
+    ),
+    ImportField(
+        "pppoe_password",
+        "Contraseña de acceso",
+        ("Contraseña PPPoE", "Clave PPPoE", "PPPoE password", "PPP password"),
+    ),
+    ImportField("static_ip", "IP Estática", ("IP fija", "IP", "Static IP", "Dirección IP")),
 )
+#: The PPPoE columns and the `pppoe_save` fields their errors come back on.
+_PPPOE_KEYS = {"pppoe_user": "username", "pppoe_password": "password", "static_ip": "static_ip"}
+_PPPOE_ERROR_KEYS = {v: k for k, v in _PPPOE_KEYS.items()}
 _BY_KEY = {f.key: f for f in CONTRACT_IMPORT_FIELDS}
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d %H:%M:%S")
 
@@ -70,7 +86,7 @@ def find_client(reference: str) -> Client | None:
 class ContractSpec:
     kind = DataImport.Kind.CONTRACTS
     fields = CONTRACT_IMPORT_FIELDS
-    unique_keys: tuple[str, ...] = ()
+    unique_keys: tuple[str, ...] = ("pppoe_user",)
     noun = "contratos"
 
     def prepare(self) -> dict:
@@ -79,7 +95,7 @@ class ContractSpec:
     def check(self, ctx: dict, values: dict[str, str]) -> dict:
         problems: list[tuple[str, str]] = []
         missing: list[tuple[str, str]] = []
-        row: dict = {"data": {}}
+        row: dict = {"data": {}, "pppoe": {}}
         client = find_client(values.get("client", ""))
         if client is None:
             ref = values.get("client", "")
@@ -114,10 +130,23 @@ class ContractSpec:
                     row["plan"] = found
                 else:
                     row["data"][key] = found
+            elif key in _PPPOE_KEYS:
+                row["pppoe"][_PPPOE_KEYS[key]] = text.strip()
             else:
                 row["data"][key] = text
         if "plan" not in row and "plan" not in {k for k, _m in problems}:
             problems.append(("plan", "Tarifa: es obligatoria."))
+        flagged = {k for k, _m in problems}
+        if row["pppoe"] and "username" not in row["pppoe"]:
+            problems.append(
+                (
+                    "pppoe_user",
+                    "Usuario PPPoe del cliente: es obligatorio cuando la fila trae "
+                    "Contraseña de acceso o IP Estática.",
+                )
+            )
+        elif row["pppoe"] and "router" not in row["data"] and "router" not in flagged:
+            problems.append(("router", "Router: indique el router del usuario PPPoe."))
         if not problems:
             try:
                 with transaction.atomic():
@@ -126,7 +155,10 @@ class ContractSpec:
             except _DryRun:
                 pass
             except ValidationError as exc:
-                problems.extend(_messages_by_field(exc))
+                problems.extend(
+                    (_PPPOE_ERROR_KEYS.get(key, key), message)
+                    for key, message in _messages_by_field(exc)
+                )
         if problems:
             err = RowError(problems)
             err.missing = missing
@@ -136,13 +168,22 @@ class ContractSpec:
     def _create(self, actor, row: dict):
         from ispgest.contracts.services import contract_create
 
-        return contract_create(
+        contract = contract_create(
             actor=actor,
             client=row["client"],
             plan=row["plan"],
             start_date=row["start_date"],
             data=row["data"],
         )
+        if row["pppoe"]:
+            from ispgest.network.services import pppoe_save
+
+            pppoe_save(
+                actor=actor,
+                contract=contract,
+                data={"router": row["data"]["router"], "password": "", **row["pppoe"]},
+            )
+        return contract
 
     def write(self, *, ctx: dict, imp: DataImport, actor, batch: list[tuple[int, dict]]) -> int:
         from ispgest.clients.history import record_event

@@ -63,3 +63,16 @@ def test_the_router_column_names_a_router_and_an_unknown_one_is_flagged(
     with TestCase.captureOnCommitCallbacks(execute=True):
         importing.import_start_run(actor=admin_user, imp=imp, mode="valid")
     assert Contract.objects.get().router == router
+
+
+def test_a_row_without_an_address_is_told_which_field_it_lacks(subscriber, plans, admin_user):
+    content = f"Cliente;Tarifa;Fecha de alta\n{subscriber.pk};Fibra 30 Mbps;2026-01-15\n"
+    imp = importing.import_upload(
+        actor=admin_user, uploaded=SimpleUploadedFile("c.csv", content.encode()), kind="contracts"
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        importing.import_start_check(actor=admin_user, imp=imp)
+    imp.refresh_from_db()
+    assert imp.errors == [
+        [2, "Dirección del servicio", "Dirección del servicio: Este campo no puede estar vacío."]
+    ]

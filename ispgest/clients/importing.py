@@ -16,8 +16,9 @@ The steps of a DataImport:
    bulk path (clients/bulkload.py), each client with a history row naming the import.
 4. `import_undo` deactivates the imported clients while nobody has touched them since.
 
-A spec (`ClientSpec` here, `ispgest.contracts.importing.ContractSpec`) says which fields a
-kind has and how a row is checked and written.
+A spec (`ClientSpec` here; `ispgest.contracts.importing.ContractSpec`, which contracts
+registers with `register_spec` in its AppConfig.ready()) says which fields a kind has and
+how a row is checked and written.
 """
 
 from __future__ import annotations
@@ -353,12 +354,21 @@ def _validate(data: dict, *, unique: bool = True) -> dict:
     return validate_client_data(Client(), data, unique=unique)
 
 
-def spec_for(kind: str):
-    if kind == DataImport.Kind.CONTRACTS:
-        from ispgest.contracts.importing import ContractSpec
+#: The spec of each kind of import other than clients, registered by the app that owns the
+#: kind in its AppConfig.ready() (contracts registers ContractSpec).
+_SPECS: dict[str, type] = {}
 
-        return ContractSpec()
-    return ClientSpec()
+
+def register_spec(kind: str, spec: type) -> None:
+    _SPECS[kind] = spec
+
+
+def spec_for(kind: str):
+    if kind == DataImport.Kind.CLIENTS:
+        return ClientSpec()
+    if kind not in _SPECS:
+        raise LookupError(f"No import spec is registered for {kind!r}.")
+    return _SPECS[kind]()
 
 
 # --- Reading the stored file --------------------------------------------------------------

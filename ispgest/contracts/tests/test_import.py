@@ -1,6 +1,7 @@
 """Importar contratos: client by reference, plan by name, address, start date; the dry run
 runs each row through contract_create and rolls it back."""
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 
@@ -76,3 +77,12 @@ def test_a_row_without_an_address_is_told_which_field_it_lacks(subscriber, plans
     assert imp.errors == [
         [2, "Dirección del servicio", "Dirección del servicio: Este campo no puede estar vacío."]
     ]
+
+
+def test_the_contract_kind_is_registered_by_contracts_and_an_unknown_kind_is_an_error():
+    from ispgest.contracts.importing import ContractSpec
+
+    assert isinstance(importing.spec_for("contracts"), ContractSpec)
+    assert isinstance(importing.spec_for("clients"), importing.ClientSpec)
+    with pytest.raises(LookupError):
+        importing.spec_for("facturas")

@@ -36,7 +36,7 @@ from ispgest.clients.validation import (
 )
 from ispgest.core.audit import audit
 from ispgest.core.country import clean_bic, clean_iban, mask_iban
-from ispgest.core.exceptions import DomainError
+from ispgest.core.exceptions import DomainError, labelled
 
 BILLING_CYCLE_WARNING = gettext_noop(
     "Si cambia el ciclo a un cliente, después no podrá filtrar a los mismos por día de "
@@ -49,30 +49,13 @@ RENAME_WARNING = gettext_noop(
 )
 
 
-def _field_errors(exc: ValidationError, model: type[models.Model]) -> ValidationError:
-    """Prefix each message of a model's full_clean with the field's label."""
-    if not hasattr(exc, "error_dict"):
-        return exc
-    out: dict[str, list[ValidationError]] = {}
-    for name, errors in exc.error_dict.items():
-        try:
-            lbl = str(model._meta.get_field(name).verbose_name)
-        except Exception:
-            lbl = ""
-        for err in errors:
-            for msg in err.messages:
-                text = f"{lbl}: {msg}" if lbl and not msg.startswith(lbl) else msg
-                out.setdefault(name, []).append(ValidationError(text, code=err.code))
-    return ValidationError(out)
-
-
 def _clean(instance: models.Model, exclude: tuple[str, ...] = ()) -> None:
     try:
         instance.full_clean(
             exclude=list(exclude), validate_unique=False, validate_constraints=False
         )
     except ValidationError as exc:
-        raise _field_errors(exc, type(instance)) from None
+        raise labelled(exc, type(instance)) from None
 
 
 def _merge(*excs: ValidationError | None) -> None:

@@ -1,6 +1,6 @@
 """Domain errors: raised by services, shown by views as a message and by the API as JSON."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 
 
 class DomainError(ValidationError):
@@ -19,3 +19,24 @@ class DomainError(ValidationError):
 
 class InvalidTransition(DomainError):
     pass
+
+
+def labelled(exc: ValidationError, model, *, codes: set[str] | None = None) -> ValidationError:
+    """A model's full_clean errors with each message prefixed by its field's label (only
+    the messages of `codes` when given), so a list of errors (a form, the API, an import's
+    dry run) says which field each is about."""
+    if not hasattr(exc, "error_dict"):
+        return exc
+    out: dict[str, list[ValidationError]] = {}
+    for name, errors in exc.error_dict.items():
+        try:
+            label = str(model._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:
+            label = ""
+        for error in errors:
+            for message in error.messages:
+                wanted = codes is None or error.code in codes
+                if label and wanted and not message.startswith(label):
+                    message = f"{label}: {message}"
+                out.setdefault(name, []).append(ValidationError(message, code=error.code))
+    return ValidationError(out)

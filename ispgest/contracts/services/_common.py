@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+
+from ispgest.core.exceptions import labelled
 
 #: Django's own field messages ("Este campo no puede estar vacío.") say no field name; the
 #: model's validators name theirs already.
@@ -31,26 +33,7 @@ def _clean(instance, exclude: list[str] | None = None) -> None:
     try:
         instance.full_clean(exclude=exclude, validate_constraints=False)
     except ValidationError as exc:
-        raise _named(exc, instance) from None
-
-
-def _named(exc: ValidationError, instance) -> ValidationError:
-    """Each of Django's generic field messages prefixed with the field's label, so a list of
-    errors (an import's dry run, the API) says which field it is about."""
-    if not hasattr(exc, "error_dict"):
-        return exc
-    out: dict[str, list[ValidationError]] = {}
-    for name, errors in exc.error_dict.items():
-        try:
-            label = str(instance._meta.get_field(name).verbose_name)
-        except FieldDoesNotExist:
-            label = ""
-        for error in errors:
-            for message in error.messages:
-                if label and error.code in _GENERIC_CODES and not message.startswith(label):
-                    message = f"{label[:1].upper()}{label[1:]}: {message}"
-                out.setdefault(name, []).append(ValidationError(message, code=error.code))
-    return ValidationError(out)
+        raise labelled(exc, type(instance), codes=_GENERIC_CODES) from None
 
 
 def _today() -> date:

@@ -4,7 +4,7 @@
   that is not global (loopback, private, link-local, reserved, the carrier-grade NAT range
   100.64.0.0/10) nor multicast nor the product's own host, unless the host is in
   `ISPGEST_WEBHOOK_ALLOWED_HOSTS` (the check runs again before every request, against what
-  the name resolves to then).
+  the name resolves to then, and the request connects to the address checked).
 - `emit(type, obj)` (called by the signal receivers in apps.py, inside the writing
   transaction) stores the event and a Delivery per active subscription of that type; the
   deliveries are enqueued on commit, so a rolled-back change sends nothing.
@@ -58,22 +58,32 @@ def _own_hosts() -> set[str]:
     return {h for h in hosts if h}
 
 
-def check_url(url: str) -> None:
-    """Refuse what would let a subscription reach internal services (Spanish, field url)."""
+def checked_addresses(url: str) -> list[str]:
+    """The addresses a request to `url` may connect to: its host resolved once, and every
+    address refused that would reach internal services, unless the host is allowed
+    (Spanish `DomainError` on the field url). A delivery connects to these and does not
+    resolve the name again, so an answer that changes after the check (DNS rebinding)
+    cannot send it elsewhere."""
     parts = urlsplit((url or "").strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise DomainError("URL: debe empezar por http:// o https:// y tener un host.", field="url")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise DomainError("URL: el puerto no es válido.", field="url") from None
     host = parts.hostname.lower()
-    if host in _allowed_hosts():
-        return
-    if host in _own_hosts():
+    allowed = host in _allowed_hosts()
+    if not allowed and host in _own_hosts():
         raise DomainError("URL: no puede apuntar a este mismo sistema.", field="url")
     try:
-        infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError):
         raise DomainError(f"URL: el host «{host}» no existe.", field="url") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if allowed:
+        return addresses
+    for text in addresses:
+        address = ipaddress.ip_address(text.split("%")[0])
         # Not global: loopback, private, link-local, reserved, unspecified, and the shared
         # address space 100.64.0.0/10, where an ISP's carrier-grade NAT and its routers live.
         if not address.is_global or address.is_multicast:
@@ -82,6 +92,12 @@ def check_url(url: str) -> None:
                 "si el administrador del sistema la autoriza (ISPGEST_WEBHOOK_ALLOWED_HOSTS).",
                 field="url",
             )
+    return addresses
+
+
+def check_url(url: str) -> None:
+    """Refuse what would let a subscription reach internal services (Spanish, field url)."""
+    checked_addresses(url)
 
 
 # --- Subscriptions ------------------------------------------------------------------------
@@ -245,6 +261,31 @@ def _waiting_behind(delivery: Delivery) -> bool:
     )
 
 
+def _send(url: str, addresses: list[str], *, body: bytes, headers: dict) -> httpx.Response:
+    """POST `body` to `url` over a connection to one of the checked `addresses` (the next
+    one when a connection fails), never to what the name resolves to now. The Host header
+    and, for https, the SNI and the certificate check keep the URL's host name. Proxies
+    from the environment are not used: a proxy would resolve the name itself."""
+    target = httpx.URL(url.strip())
+    headers = {**headers, "Host": target.netloc.decode("ascii")}
+    tls = {"sni_hostname": target.raw_host.decode("ascii")} if target.scheme == "https" else {}
+    with httpx.Client(
+        timeout=settings.ISPGEST_WEBHOOK_TIMEOUT, follow_redirects=False, trust_env=False
+    ) as client:
+
+        def post(address: str) -> httpx.Response:
+            pinned = target.copy_with(host=address)
+            return client.post(pinned, content=body, headers=headers, extensions=tls)
+
+        *others, last = addresses
+        for address in others:
+            try:
+                return post(address)
+            except httpx.ConnectError:
+                continue
+        return post(last)
+
+
 def _post(sub: Subscription, delivery: Delivery) -> Attempt:
     body = body_of(delivery.event)
     stamp = str(int(time.time()))
@@ -258,14 +299,7 @@ def _post(sub: Subscription, delivery: Delivery) -> Attempt:
     attempt = Attempt(delivery=delivery)
     started = time.monotonic()
     try:
-        check_url(sub.url)
-        response = httpx.post(
-            sub.url,
-            content=body,
-            headers=headers,
-            timeout=settings.ISPGEST_WEBHOOK_TIMEOUT,
-            follow_redirects=False,
-        )
+        response = _send(sub.url, checked_addresses(sub.url), body=body, headers=headers)
         attempt.status_code = response.status_code
         attempt.response_excerpt = response.text[:EXCERPT]
     except ValidationError as exc:
@@ -274,7 +308,7 @@ def _post(sub: Subscription, delivery: Delivery) -> Attempt:
         attempt.error = (
             f"Tiempo de espera agotado ({settings.ISPGEST_WEBHOOK_TIMEOUT} s sin respuesta)."
         )
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         attempt.error = f"No se pudo conectar: {type(exc).__name__}: {exc}"[:EXCERPT]
     attempt.duration_ms = int((time.monotonic() - started) * 1000)
     attempt.save()

@@ -4,10 +4,13 @@ URL safety, pause after a day of failures, pages."""
 import hashlib
 import hmac
 import json
+import socket
+import ssl
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 
 import pytest
 from django.test import TestCase
@@ -24,7 +27,7 @@ pytestmark = pytest.mark.django_db
 class Receiver:
     """A loopback HTTP server that records requests and answers from a script."""
 
-    def __init__(self, answers=(), hang: float = 0):
+    def __init__(self, answers=(), hang: float = 0, tls: ssl.SSLContext | None = None):
         self.requests: list[dict] = []
         self.answers = list(answers)
         self.hang = hang
@@ -46,7 +49,10 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        if tls:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/hook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self):
@@ -68,6 +74,64 @@ def receiver(settings):
     yield _make
     for r in made:
         r.close()
+
+
+@pytest.fixture
+def dns(monkeypatch):
+    """Scripted DNS answers (the resolver outside this machine) for the names put in
+    `answers`: each lookup takes the next list of addresses, the last one repeats. Other
+    names resolve as usual; `asked` records the scripted lookups."""
+    real = socket.getaddrinfo
+    answers: dict[str, list[list[str]]] = {}
+    asked: list[str] = []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host not in answers:
+            return real(host, port, *args, **kwargs)
+        asked.append(host)
+        script = answers[host]
+        addresses = script.pop(0) if len(script) > 1 else script[0]
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (a, port))
+            for a in addresses
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return SimpleNamespace(answers=answers, asked=asked)
+
+
+def self_signed(name: str, directory) -> tuple[str, str]:
+    """A certificate for `name` that is its own authority, and its key (PEM files)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / f"{name}.pem", directory / f"{name}.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_path), str(key_path)
 
 
 def verify(secret: str, headers: dict, body: bytes) -> bool:
@@ -246,6 +310,116 @@ def test_the_url_is_checked_again_before_each_request(receiver, admin_user, sett
     assert r.requests == []
     log = Attempt.objects.get()
     assert log.status_code is None and log.error.startswith("URL:")
+
+
+def test_a_name_that_resolves_to_loopback_at_delivery_is_not_called(
+    receiver, dns, admin_user, settings
+):
+    """The subscription was saved while its name resolved to a public address; at delivery
+    the name resolves to loopback: nothing is sent and the attempt says why."""
+    settings.ISPGEST_WEBHOOK_RETRY_BASE = 3600
+    r = receiver()
+    dns.answers["hooks.example"] = [["8.8.8.8"], ["127.0.0.1"]]
+    sub = services.subscription_create(
+        actor=admin_user,
+        name="Cambia",
+        url=f"http://hooks.example:{r.port}/hook",
+        events=["client.created"],
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.send_test(actor=admin_user, subscription=sub)
+    assert r.requests == []
+    log = Attempt.objects.get()
+    assert log.status_code is None
+    assert "es una dirección local o privada (127.0.0.1)" in log.error
+    assert Delivery.objects.get().status == "retrying"
+
+
+def test_the_request_goes_to_the_address_checked_not_to_a_second_answer(
+    receiver, dns, admin_user, settings
+):
+    """DNS rebinding: the name answers a public address to the checks and loopback to any
+    lookup after them. The request connects to the public address (which refuses or does
+    not answer), so the loopback receiver gets nothing and the name is looked up once per
+    check."""
+    settings.ISPGEST_WEBHOOK_TIMEOUT = 1
+    settings.ISPGEST_WEBHOOK_RETRY_BASE = 3600
+    r = receiver()
+    dns.answers["hooks.example"] = [["8.8.8.8"], ["8.8.8.8"], ["127.0.0.1"]]
+    sub = services.subscription_create(
+        actor=admin_user,
+        name="Rebind",
+        url=f"http://hooks.example:{r.port}/hook",
+        events=["client.created"],
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.send_test(actor=admin_user, subscription=sub)
+    assert r.requests == []
+    assert dns.asked == ["hooks.example", "hooks.example"]  # the save and the delivery
+    log = Attempt.objects.get()
+    assert log.status_code is None and log.error
+
+
+def test_an_allowed_name_is_called_at_the_address_checked_with_its_host_header(
+    receiver, dns, admin_user, settings
+):
+    """Nothing listens on 127.0.0.2, so a delivery pinned there fails even though the name
+    resolves to the receiver afterwards; with both addresses the next one is tried."""
+    settings.ISPGEST_WEBHOOK_ALLOWED_HOSTS = ["hooks.example"]
+    settings.ISPGEST_WEBHOOK_RETRY_BASE = 3600
+    r = receiver()
+    dns.answers["hooks.example"] = [["127.0.0.1"], ["127.0.0.2"], ["127.0.0.1"]]
+    sub = services.subscription_create(
+        actor=admin_user,
+        name="Interno",
+        url=f"http://hooks.example:{r.port}/hook",
+        events=["client.created"],
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.send_test(actor=admin_user, subscription=sub)
+    assert r.requests == []
+    assert Attempt.objects.get().error.startswith("No se pudo conectar")
+
+    dns.answers["hooks.example"] = [["127.0.0.2", "127.0.0.1"]]
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.send_test(actor=admin_user, subscription=sub)
+    assert len(r.requests) == 1
+    assert r.requests[0]["headers"]["Host"] == f"hooks.example:{r.port}"
+    assert Delivery.objects.filter(status="delivered").count() == 1
+
+
+def test_https_names_the_host_in_sni_and_checks_its_certificate(
+    receiver, dns, admin_user, settings, monkeypatch, tmp_path
+):
+    """The connection goes to the checked address, but TLS names the URL's host and the
+    certificate must be valid for it: one for another name is refused."""
+    import certifi
+
+    settings.ISPGEST_WEBHOOK_ALLOWED_HOSTS = ["hooks.example", "otro.example"]
+    settings.ISPGEST_WEBHOOK_RETRY_BASE = 3600
+    cert, key = self_signed("hooks.example", tmp_path)
+    monkeypatch.setattr(certifi, "where", lambda: cert)  # the trusted authorities
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    names: list[str] = []
+    tls.sni_callback = lambda sock, name, context: names.append(name)
+    r = receiver(tls=tls)
+    dns.answers["hooks.example"] = dns.answers["otro.example"] = [["127.0.0.1"]]
+    for host in ("hooks.example", "otro.example"):
+        sub = services.subscription_create(
+            actor=admin_user,
+            name=host,
+            url=f"https://{host}:{r.port}/hook",
+            events=["client.created"],
+        )
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            services.send_test(actor=admin_user, subscription=sub)
+    assert names == ["hooks.example", "otro.example"]
+    assert len(r.requests) == 1
+    assert r.requests[0]["headers"]["Host"] == f"hooks.example:{r.port}"
+    delivered, refused = Delivery.objects.order_by("id")
+    assert delivered.status == "delivered" and refused.status == "retrying"
+    assert "CERTIFICATE_VERIFY_FAILED" in refused.log.get().error
 
 
 def test_the_pages_create_test_and_redeliver(receiver, admin_client):

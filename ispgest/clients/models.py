@@ -412,6 +412,8 @@ class Contact(TimeStampedModel):
 
     class Meta:
         ordering = ["name", "id"]
+        # clients.selectors.clients_by_email looks a sender up by LOWER(email).
+        indexes = [models.Index(Lower("email"), name="contact_email_ci")]
         verbose_name = _("Persona de contacto")
         verbose_name_plural = _("Personas de contacto")
 

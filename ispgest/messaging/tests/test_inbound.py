@@ -5,9 +5,13 @@ from email.message import EmailMessage as Mime
 from email.utils import make_msgid
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from ispgest.clients import emailmatch
 from ispgest.clients.models import ClientEvent, Contact
+from ispgest.clients.selectors import clients_by_email
 from ispgest.messaging import inbound
 from ispgest.messaging.models import EmailMessage, Mailbox, RepositoryFile
 from ispgest.messaging.signals import email_received
@@ -91,6 +95,54 @@ def test_a_sender_of_two_clients_goes_to_unassigned_with_both_suggested(
     detail = admin_client.get(reverse("messaging:unassigned_detail", args=[message.pk]))
     html = detail.content.decode()
     assert one.name in html and two.name in html
+
+
+def test_a_notify_address_matches_a_whole_entry_only_and_without_regard_to_case(make_client):
+    juana = make_client(email="j@example.com", notify_emails="juana@x.com,pagos@y.com")
+    assert clients_by_email("ana@x.com") == []
+    assert clients_by_email("juana@x.co") == []
+    assert clients_by_email("juana@x.com,pagos@y.com") == []
+    assert clients_by_email("  JUANA@X.com ") == [juana.pk]
+    assert clients_by_email("Pagos@Y.com") == [juana.pk]
+
+
+def test_a_notify_value_written_with_blanks_and_capitals_still_matches_entry_by_entry(
+    make_client,
+):
+    """parse_notify_emails stores "a@x.com,b@y.com"; a value saved past it (raw .save(), SQL)
+    matches as the entries stripped and lower-cased."""
+    client = make_client(email="c@example.com", notify_emails=" Uno@X.com ,\tdos@y.com\n")
+    assert clients_by_email("uno@x.com") == [client.pk]
+    assert clients_by_email("DOS@y.com") == [client.pk]
+    assert clients_by_email("uno@x.com ,") == []
+
+
+def test_only_an_active_contact_matches_and_its_case_does_not_matter(make_client):
+    active = make_client(email="a@example.com")
+    gone = make_client(email="b@example.com")
+    Contact.objects.create(client=active, name="Luis", email="Luis@Otra.test")
+    Contact.objects.create(client=gone, name="Vieja", email="vieja@otra.test", active=False)
+    assert clients_by_email("LUIS@otra.test") == [active.pk]
+    assert clients_by_email("vieja@otra.test") == []
+    assert clients_by_email("B@Example.com") == [gone.pk]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="index plans: PostgreSQL")
+def test_every_sender_look_up_is_an_index_scan(make_client):
+    client = make_client(email="a@example.com", notify_emails="admin@empresa.test")
+    Contact.objects.create(client=client, name="Luis", email="luis@otra.test")
+    with CaptureQueriesContext(connection) as queries:
+        assert clients_by_email("Admin@Empresa.test") == [client.pk]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table is read whole otherwise
+        plans = []
+        for query in queries.captured_queries:
+            cursor.execute("EXPLAIN " + query["sql"])
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    assert len(plans) == 3, plans
+    assert not [p for p in plans if "Seq Scan" in p], plans
+    for index in ("uniq_client_email_ci", "contact_email_ci", emailmatch.INDEX):
+        assert [p for p in plans if index in p], (index, plans)
 
 
 def test_an_unknown_sender_is_assigned_and_added_as_contact(

@@ -4,6 +4,9 @@ migrations take to write many clients and keep the search side table in step.
 - `reserve_ids(model, n)`: a block of ids nobody else gets, so rows can be written with
   their ids (and their history rows point at them) without a round trip per row;
 - `write_rows(model, columns, rows)`: COPY on PostgreSQL, executemany on SQLite;
+- `column_defaults(model)`, `db_timestamp(value)` and `with_search_fields(row)`: what a
+  row written that way needs (the model's defaults, timestamps as the backend stores them,
+  the client's sort_name and search_text as `Client.refresh_search_fields` computes them);
 - `BulkLoad(total)`: around a load that at least doubles clients_client on PostgreSQL,
   drops the secondary indexes and switches triggers off, then on exit fills the search side
   table with `searchsync.sync_missing` and rebuilds the indexes, in the caller's
@@ -12,9 +15,13 @@ migrations take to write many clients and keep the search side table in step.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 from django.db import connection
 
 from ispgest.clients import searchsync
+from ispgest.clients.models import Client
 
 
 def reserve_ids(model, count: int) -> int:
@@ -36,6 +43,51 @@ def reserve_ids(model, count: int) -> int:
 
 def columns(model, *, with_id: bool) -> list[str]:
     return [f.column for f in model._meta.concrete_fields if with_id or not f.primary_key]
+
+
+def column_defaults(model) -> dict[str, Any]:
+    """{column: what a new row holds when nothing is given}: the field's default, else ""
+    for a NOT NULL column and None for a nullable one."""
+    return {
+        f.column: f.get_default() if f.has_default() else ("" if not f.null else None)
+        for f in model._meta.concrete_fields
+    }
+
+
+def db_timestamp(value: datetime) -> datetime | str:
+    """An aware datetime as `write_rows` takes it: itself on PostgreSQL; on SQLite the UTC
+    text Django's backend stores, without its per-value cost."""
+    if connection.vendor == "postgresql":
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+
+
+class SearchFields:
+    """Attribute holder `Client.refresh_search_fields` runs on without a model instance."""
+
+    __slots__ = (
+        "name",
+        "trade_name",
+        "email",
+        "document_number",
+        "tax_id",
+        "custom_id",
+        "phone",
+        "mobile",
+        "sort_name",
+        "search_text",
+    )
+
+
+def with_search_fields(row: dict[str, Any], holder: SearchFields | None = None) -> None:
+    """Set row["sort_name"] and row["search_text"] from the row's columns, exactly as
+    `Client.refresh_search_fields` computes them for a saved client."""
+    search = holder or SearchFields()
+    for name in ("name", "trade_name", "document_number", "tax_id", "phone", "mobile"):
+        setattr(search, name, row[name] or "")
+    search.email, search.custom_id = row["email"] or "", row["custom_id"] or ""
+    Client.refresh_search_fields(search)
+    row["sort_name"], row["search_text"] = search.sort_name, search.search_text
 
 
 def write_rows(model, columns: list[str], rows: list[tuple]) -> None:

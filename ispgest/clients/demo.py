@@ -26,8 +26,12 @@ from stdnum.es import ccc, dni
 from stdnum.mx import rfc
 
 from ispgest.clients.bulkload import BulkLoad as _BulkLoad
+from ispgest.clients.bulkload import SearchFields as _SearchFields
+from ispgest.clients.bulkload import column_defaults as _column_defaults
 from ispgest.clients.bulkload import columns as _columns
+from ispgest.clients.bulkload import db_timestamp as _ts
 from ispgest.clients.bulkload import reserve_ids as _reserve_ids
+from ispgest.clients.bulkload import with_search_fields as _with_search_fields
 from ispgest.clients.bulkload import write_rows as _write
 from ispgest.clients.models import BankMandate, Client, ClientEvent, Contact, GatewayAccount
 
@@ -56,23 +60,6 @@ STREETS = (
 STREET_KIND = ("Calle", "Av.", "Pasaje", "Camino")
 CONTACT_ROLES = [r for r, _ in Contact.Role.choices]
 CHUNK = {"postgresql": 50_000, "sqlite": 10_000}
-
-
-class _Row:
-    """Attribute holder Client.refresh_search_fields can run on without a model instance."""
-
-    __slots__ = (
-        "name",
-        "trade_name",
-        "email",
-        "document_number",
-        "tax_id",
-        "custom_id",
-        "phone",
-        "mobile",
-        "sort_name",
-        "search_text",
-    )
 
 
 # --- Tax ids and documents, valid for each country ---------------------------------------
@@ -227,15 +214,6 @@ def _billing_combos(ctx) -> list[tuple[int, int, int, bool]]:
 # --- Writing -------------------------------------------------------------------------------
 
 
-def _ts_pg(value: datetime) -> datetime:
-    return value
-
-
-def _ts_sqlite(value: datetime) -> str:
-    # What Django's SQLite backend stores for an aware UTC datetime, without its per-call cost.
-    return value.replace(tzinfo=None).isoformat(" ")
-
-
 def _ascii(text: str) -> str:
     from ispgest.core.text import fold
 
@@ -274,9 +252,7 @@ def _generate(ctx, total: int) -> None:
     gateway_codes = dict(PaymentGateway.objects.filter(pk__in=gateways).values_list("pk", "code"))
 
     client_cols = _columns(Client, with_id=True)
-    defaults = {}
-    for f in Client._meta.concrete_fields:
-        defaults[f.column] = f.get_default() if f.has_default() else ("" if not f.null else None)
+    defaults = _column_defaults(Client)
     event_cols = _columns(ClientEvent, with_id=False)
     contact_cols = _columns(Contact, with_id=False)
     mandate_cols = _columns(BankMandate, with_id=False)
@@ -287,12 +263,10 @@ def _generate(ctx, total: int) -> None:
     assert contact_cols[2:4] == ["client_id", "name"], contact_cols
     assert mandate_cols[2:5] == ["client_id", "account_holder", "iban"], mandate_cols
     assert gateway_cols[2:] == ["client_id", "gateway_id", "reference"], gateway_cols
-    _ts = _ts_pg if connection.vendor == "postgresql" else _ts_sqlite
     start_id = _reserve_ids(Client, total)
     now = datetime.now(UTC).replace(microsecond=0)
     chunk = CHUNK.get(connection.vendor, 10_000)
-    search = _Row()
-    refresh = Client.refresh_search_fields
+    search = _SearchFields()
     mandate_share = 0.35 if country == "ES" else 0.05
 
     for offset in range(0, total, chunk):
@@ -415,12 +389,7 @@ def _generate(ctx, total: int) -> None:
                             True,
                         )
                     )
-            search.name, search.trade_name = name, row["trade_name"]
-            search.email, search.document_number = email or "", document
-            search.tax_id, search.custom_id = tax_id, row["custom_id"] or ""
-            search.phone, search.mobile = row["phone"], mobile
-            refresh(search)
-            row["sort_name"], row["search_text"] = search.sort_name, search.search_text
+            _with_search_fields(row, search)
             clients.append(tuple(row[c] for c in client_cols))
             events.append(
                 (

@@ -23,6 +23,8 @@ how a row is checked and written.
 
 from __future__ import annotations
 
+import functools
+import json
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -54,8 +56,10 @@ class ImportField:
     ignore: bool = False  # a known column that is not imported (the export's figures)
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise_header(text: str) -> str:
-    """ "Teléfono celular" -> "telefonocelular": no accents, case, blanks or signs."""
+    """ "Teléfono celular" -> "telefonocelular": no accents, case, blanks or signs. Cached:
+    an import asks it for every catalog cell, and those repeat (zones, cities, sellers)."""
     text = unicodedata.normalize("NFKD", text or "")
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
@@ -204,7 +208,9 @@ class ClientSpec:
     noun = "clientes"
 
     def prepare(self) -> dict:
-        return {f.key: CatalogIndex(f.catalog) for f in self.fields if f.catalog}
+        ctx: dict[str, Any] = {f.key: CatalogIndex(f.catalog) for f in self.fields if f.catalog}
+        ctx["_blank"] = Client()
+        return ctx
 
     def check_chunk(self, ctx: dict, rows: list[dict[str, str]]) -> list[tuple]:
         """(cleaned or None, problems, missing) of each row of a chunk: every rule of
@@ -286,7 +292,7 @@ class ClientSpec:
             if entity is not None:
                 data["billing_entity"] = entity
         try:
-            cleaned = _validate(data, unique=unique)
+            cleaned = _validate(data, unique=unique, blank=ctx.get("_blank"))
         except ValidationError as exc:
             reported = {key for key, _m in problems}
             problems.extend(p for p in _messages_by_field(exc) if p[0] not in reported)
@@ -298,30 +304,49 @@ class ClientSpec:
         return cleaned
 
     def write(self, *, ctx: dict, imp: DataImport, actor, batch: list[tuple[int, dict]]) -> int:
-        from ispgest.clients.validation import apply_client_data
+        """Write a batch of cleaned rows through the bulk path (COPY on PostgreSQL): ids
+        reserved up front, each client with its "imported" history row."""
+        from ispgest.clients import bulkload
 
-        clients = []
-        for _row, cleaned in batch:
-            client = Client()
-            apply_client_data(client, cleaned)
-            client.refresh_search_fields()
-            clients.append(client)
-        Client.objects.bulk_create(clients, batch_size=BATCH)
-        summary = f"Cliente importado: {imp} fila {{row}}"
-        events = [
-            ClientEvent(
-                client_id=client.pk,
-                actor=actor if getattr(actor, "pk", None) else None,
-                kind=EventKind.AUTO,
+        if "_client_columns" not in ctx:
+            ctx["_client_columns"] = bulkload.columns(Client, with_id=True)
+            ctx["_client_defaults"] = bulkload.column_defaults(Client)
+            ctx["_event_columns"] = bulkload.columns(ClientEvent, with_id=False)
+            ctx["_event_defaults"] = bulkload.column_defaults(ClientEvent)
+            ctx["_search"] = bulkload.SearchFields()
+        client_cols, event_cols = ctx["_client_columns"], ctx["_event_columns"]
+        start = bulkload.reserve_ids(Client, len(batch))
+        now = bulkload.db_timestamp(timezone.now())
+        actor_id = actor.pk if getattr(actor, "pk", None) else None
+        changes = json.dumps(
+            {"Importación": ["", f"#{imp.pk} {imp.original_name}"]}, ensure_ascii=False
+        )
+        clients, events = [], []
+        for offset, (row_number, cleaned) in enumerate(batch):
+            row = dict(ctx["_client_defaults"])
+            for name, value in cleaned.items():
+                field = Client._meta.get_field(name)
+                if field.is_relation:
+                    value = value.pk if value is not None else None
+                row[field.column] = value
+            row.update(id=start + offset, created_at=now, updated_at=now)
+            bulkload.with_search_fields(row, ctx["_search"])
+            clients.append(tuple(row[c] for c in client_cols))
+            event = dict(ctx["_event_defaults"])
+            event.update(
+                client_id=start + offset,
+                created_at=now,
+                actor_id=actor_id,
+                kind=EventKind.AUTO.value,
                 action="client.imported",
-                summary=summary.format(row=row),
-                changes={"Importación": ["", f"#{imp.pk} {imp.original_name}"]},
+                summary=f"Cliente importado: {imp} fila {row_number}",
+                changes=changes,
                 object_type="clients.dataimport",
                 object_id=str(imp.pk),
             )
-            for (row, _c), client in zip(batch, clients, strict=True)
-        ]
-        ClientEvent.objects.bulk_create(events, batch_size=BATCH)
+            events.append(tuple(event[c] for c in event_cols))
+        bulkload.write_rows(Client, client_cols, clients)
+        bulkload.write_rows(ClientEvent, event_cols, events)
         return len(clients)
 
 
@@ -348,10 +373,12 @@ def _person_type(text: str) -> str:
     return text
 
 
-def _validate(data: dict, *, unique: bool = True) -> dict:
+def _validate(data: dict, *, unique: bool = True, blank: Client | None = None) -> dict:
+    """validate_client_data for a new client; `blank` is a new Client() to reuse (the
+    function copies the client it is given and never changes it)."""
     from ispgest.clients.validation import validate_client_data
 
-    return validate_client_data(Client(), data, unique=unique)
+    return validate_client_data(blank or Client(), data, unique=unique)
 
 
 #: The spec of each kind of import other than clients, registered by the app that owns the

@@ -317,6 +317,17 @@ def _check_tax_id(candidate: Client, errors: _Errors) -> None:
                 errors.add("tax_id", f"Número tributario: {msg}", "invalid_tax_id")
 
 
+def _clone(client: Client) -> Client:
+    """A shallow copy of the client to try the change on, with its own state and cache of
+    related rows (what copy.copy gives, without the pickling protocol's cost)."""
+    candidate = Client.__new__(Client)
+    candidate.__dict__.update(client.__dict__)
+    state = copy.copy(client._state)
+    state.fields_cache = dict(client._state.fields_cache)
+    candidate._state = state
+    return candidate
+
+
 def validate_client_data(
     client: Client, data: dict[str, Any], *, unique: bool = True
 ) -> dict[str, Any]:
@@ -334,9 +345,7 @@ def validate_client_data(
     if unknown:
         errors.add("__all__", f"Campos desconocidos o no editables: {', '.join(unknown)}.")
         errors.raise_if_any()
-    candidate = copy.copy(client)
-    candidate._state = copy.copy(client._state)
-    candidate._state.fields_cache = dict(client._state.fields_cache)
+    candidate = _clone(client)
     touched = set(data)
     for name, value in data.items():
         setattr(candidate, name, _coerce(name, value, client, errors))

@@ -246,6 +246,49 @@ def test_all_or_nothing_is_refused_with_errors_and_valid_only_imports_the_rest(c
     assert ClientSearch.objects.filter(client_id=client.pk).exists()
 
 
+def test_imported_rows_hold_what_the_services_would_store_and_are_found_by_search(cat, admin_user):
+    """The import writes through the bulk path (COPY on PostgreSQL): each client holds the
+    cleaned values, the search fields refresh_search_fields computes, its timestamps and one
+    history row with the import's name, and quick search finds it."""
+    from django.utils import timezone
+
+    from ispgest.clients.search import ClientFilterForm, search_clients
+
+    text = (
+        "Tipo de persona,Primer nombre,Primer apellido,E-mail,Teléfono celular,Zona,"
+        "Vendedor,Número de identificación tributaria,Facturación habilitada,"
+        "Condición impositiva,Tipo de factura\n"
+        f"natural,Zoilo,Ñandú,Zoilo@Ejemplo.COM,351 555-0101,Norte,Ana Vendedora,{VALID_CUIT},"
+        "Sí,Responsable Inscripto,Factura A\n"
+        "legal,,,,351 555-0202,norte,,,No,,\n"
+    )
+    started = timezone.now()
+    imp = check(admin_user, upload(admin_user, text.encode()))
+    assert imp.errors[:1] == [
+        [3, "Razón social", "Razón social: es obligatoria para una persona jurídica."]
+    ]
+    imp = run(admin_user, imp, "valid")
+    assert imp.imported_count == 1
+    client = Client.objects.get(first_name="Zoilo")
+    assert client.name == "Zoilo Ñandú" and client.email == "Zoilo@ejemplo.com"
+    assert client.zone_id == cat.zone.pk and client.seller_id == cat.seller.pk
+    assert client.tax_id == "20267565393" and client.tax_id_kind == "CUIT"
+    assert client.billing_enabled and client.tax_condition.name == "Responsable Inscripto"
+    assert client.invoice_type.code == "A" and client.billing_entity_id == cat.legal.pk
+    assert client.status == Client.Status.ACTIVE and client.created_at >= started
+    assert client.updated_at == client.created_at
+    stored = (client.sort_name, client.search_text)
+    client.refresh_search_fields()
+    assert stored == (client.sort_name, client.search_text) and "35155501" in stored[1]
+    event = ClientEvent.objects.get(client=client)
+    assert event.actor == admin_user and event.action == "client.imported"
+    assert event.changes == {"Importación": ["", f"#{imp.pk} clientes.csv"]}
+    for query in ("ñandu zoilo", "20267565393", "3515550101"):
+        form = ClientFilterForm({"q": query})
+        assert form.is_valid(), form.errors
+        assert [c.pk for c in search_clients(admin_user, form.cleaned_data).rows] == [client.pk]
+
+
 def test_rows_that_became_invalid_after_the_dry_run_roll_back_an_all_or_nothing_import(
     cat, admin_user, make_client
 ):

@@ -100,6 +100,29 @@ def dns(monkeypatch):
     return SimpleNamespace(answers=answers, asked=asked)
 
 
+@pytest.fixture
+def outside(monkeypatch):
+    """The network beyond this machine: a connection to an address that is not loopback is
+    recorded in `connected` and refused at once, so no test ever reaches out; loopback
+    connections are real."""
+    import ipaddress
+
+    import httpcore
+    from httpcore._backends.sync import SyncBackend
+
+    real = SyncBackend.connect_tcp
+    connected: list[str] = []
+
+    def connect_tcp(self, host, port, *args, **kwargs):
+        if not ipaddress.ip_address(host).is_loopback:
+            connected.append(host)
+            raise httpcore.ConnectError(f"{host}: fuera de esta máquina")
+        return real(self, host, port, *args, **kwargs)
+
+    monkeypatch.setattr(SyncBackend, "connect_tcp", connect_tcp)
+    return SimpleNamespace(connected=connected)
+
+
 def self_signed(name: str, directory) -> tuple[str, str]:
     """A certificate for `name` that is its own authority, and its key (PEM files)."""
     from cryptography import x509
@@ -336,13 +359,12 @@ def test_a_name_that_resolves_to_loopback_at_delivery_is_not_called(
 
 
 def test_the_request_goes_to_the_address_checked_not_to_a_second_answer(
-    receiver, dns, admin_user, settings
+    receiver, dns, outside, admin_user, settings
 ):
     """DNS rebinding: the name answers a public address to the checks and loopback to any
-    lookup after them. The request connects to the public address (which refuses or does
-    not answer), so the loopback receiver gets nothing and the name is looked up once per
-    check."""
-    settings.ISPGEST_WEBHOOK_TIMEOUT = 1
+    lookup after them. The request connects to the public address (refused by the
+    `outside` stand-in), so the loopback receiver gets nothing and the name is looked up
+    once per check."""
     settings.ISPGEST_WEBHOOK_RETRY_BASE = 3600
     r = receiver()
     dns.answers["hooks.example"] = [["8.8.8.8"], ["8.8.8.8"], ["127.0.0.1"]]
@@ -356,8 +378,9 @@ def test_the_request_goes_to_the_address_checked_not_to_a_second_answer(
         services.send_test(actor=admin_user, subscription=sub)
     assert r.requests == []
     assert dns.asked == ["hooks.example", "hooks.example"]  # the save and the delivery
+    assert outside.connected == ["8.8.8.8"]
     log = Attempt.objects.get()
-    assert log.status_code is None and log.error
+    assert log.status_code is None and log.error.startswith("No se pudo conectar")
 
 
 def test_an_allowed_name_is_called_at_the_address_checked_with_its_host_header(

@@ -1,8 +1,10 @@
 """Bulk loading of clients: the one path the demo data, the client import and the
 migrations take to write many clients and keep the search side table in step.
 
-- `reserve_ids(model, n)`: a block of ids nobody else gets, so rows can be written with
-  their ids (and their history rows point at them) without a round trip per row;
+- `reserve_ids(model, n)`: a block of consecutive ids for a load that has the table to
+  itself (demo data), so rows can be written with their ids (and their history rows point
+  at them) without a round trip per row; `allocate_ids(model, n)`: n ids taken from the
+  sequence, safe beside other writers (the import, while staff add clients);
 - `write_rows(model, columns, rows)`: COPY on PostgreSQL, executemany on SQLite;
 - `column_defaults(model)`, `db_timestamp(value)` and `with_search_fields(row)`: what a
   row written that way needs (the model's defaults, timestamps as the backend stores them,
@@ -25,7 +27,9 @@ from ispgest.clients.models import Client
 
 
 def reserve_ids(model, count: int) -> int:
-    """First id of a block of `count` ids nobody else will get."""
+    """First id of a block of `count` consecutive ids, for a load that has the table to
+    itself: on PostgreSQL the sequence is moved past the block in two steps, and another
+    session taking an id in between would get one inside it (use `allocate_ids` then)."""
     table = model._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -39,6 +43,31 @@ def reserve_ids(model, count: int) -> int:
             return start
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
         return cursor.fetchone()[0] + 1
+
+
+def allocate_ids(model, count: int) -> list[int]:
+    """`count` ids nobody else will get, while other sessions insert rows too. On
+    PostgreSQL each comes from the table's sequence (not always consecutive); a sequence left
+    behind the table's largest id (rows written with explicit ids) is moved past it first. On
+    SQLite the caller's transaction holds the database's write lock (transactions are
+    IMMEDIATE), so the ids after the largest are free."""
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            if not connection.in_atomic_block:
+                raise RuntimeError("allocate_ids on SQLite needs the caller's transaction.")
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
+            first = cursor.fetchone()[0] + 1
+            return list(range(first, first + count))
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+        seq = cursor.fetchone()[0]
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
+        current_max = cursor.fetchone()[0]
+        cursor.execute(f"SELECT last_value FROM {seq}")
+        if cursor.fetchone()[0] < current_max:
+            cursor.execute("SELECT setval(%s, %s)", [seq, current_max])
+        cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [seq, count])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def columns(model, *, with_id: bool) -> list[str]:

@@ -305,7 +305,8 @@ class ClientSpec:
 
     def write(self, *, ctx: dict, imp: DataImport, actor, batch: list[tuple[int, dict]]) -> int:
         """Write a batch of cleaned rows through the bulk path (COPY on PostgreSQL): ids
-        reserved up front, each client with its "imported" history row."""
+        taken from the sequence up front (`allocate_ids`, safe while staff add clients),
+        each client with its "imported" history row."""
         from ispgest.clients import bulkload
 
         if "_client_columns" not in ctx:
@@ -315,26 +316,26 @@ class ClientSpec:
             ctx["_event_defaults"] = bulkload.column_defaults(ClientEvent)
             ctx["_search"] = bulkload.SearchFields()
         client_cols, event_cols = ctx["_client_columns"], ctx["_event_columns"]
-        start = bulkload.reserve_ids(Client, len(batch))
+        ids = bulkload.allocate_ids(Client, len(batch))
         now = bulkload.db_timestamp(timezone.now())
         actor_id = actor.pk if getattr(actor, "pk", None) else None
         changes = json.dumps(
             {"Importación": ["", f"#{imp.pk} {imp.original_name}"]}, ensure_ascii=False
         )
         clients, events = [], []
-        for offset, (row_number, cleaned) in enumerate(batch):
+        for client_id, (row_number, cleaned) in zip(ids, batch, strict=True):
             row = dict(ctx["_client_defaults"])
             for name, value in cleaned.items():
                 field = Client._meta.get_field(name)
                 if field.is_relation:
                     value = value.pk if value is not None else None
                 row[field.column] = value
-            row.update(id=start + offset, created_at=now, updated_at=now)
+            row.update(id=client_id, created_at=now, updated_at=now)
             bulkload.with_search_fields(row, ctx["_search"])
             clients.append(tuple(row[c] for c in client_cols))
             event = dict(ctx["_event_defaults"])
             event.update(
-                client_id=start + offset,
+                client_id=client_id,
                 created_at=now,
                 actor_id=actor_id,
                 kind=EventKind.AUTO.value,

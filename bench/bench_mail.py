@@ -5,7 +5,8 @@ inserted inside a transaction that is rolled back at the end.
 Figures (p95 ms): the Correo list of the client with most mail (newest 50, with their
 attachments), the same filtered by status, the unassigned inbox's first page, the
 repository list of a client filtered by tag, and matching a sender to clients
-(`clients_by_email`, done once per received message). Baselines are the plain SQL of the
+(`clients_by_email`, done once per received message), by a principal e-mail and by one of
+the "Emails a notificar" (its plan too). Baselines are the plain SQL of the
 same rows. Plans are written under var/bench/plans/.
 """
 
@@ -51,6 +52,7 @@ def run(ctx):
     from django.db import transaction
     from django.db.models import Count
 
+    from ispgest.clients import emailmatch
     from ispgest.clients.models import Client
     from ispgest.clients.selectors import clients_by_email
     from ispgest.messaging import repository, selectors
@@ -119,4 +121,17 @@ def run(ctx):
         match = lambda: clients_by_email(address.upper())  # noqa: E731
         _p50, p95 = ctx.percentiles(ctx.time(match, repeat=10))
         yield ctx.figure("mail_sender_match_p95", p95, "ms")
+        notify = (
+            Client.objects.exclude(notify_emails="")
+            .order_by("-id")
+            .values_list("notify_emails", flat=True)
+            .first()
+        )
+        if notify:
+            entry = notify.split(",")[-1].strip()
+            match = lambda: clients_by_email(entry)  # noqa: E731
+            _p50, p95 = ctx.percentiles(ctx.time(match, repeat=10))
+            yield ctx.figure("mail_sender_match_notify_p95", p95, "ms", matched=len(match()))
+            n_sql = f"SELECT id FROM clients_client WHERE {emailmatch.MATCH_SQL}"
+            ctx.explain("mail_sender_match_notify", n_sql, [entry])
         transaction.savepoint_rollback(sid)

@@ -49,8 +49,10 @@ def test_a_sequence_left_behind_by_explicit_ids_is_moved_past_them():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_on_sqlite_allocation_needs_the_callers_transaction():
-    if connection.vendor != "sqlite":
-        pytest.skip("SQLite only: PostgreSQL takes its ids from the sequence")
-    with pytest.raises(RuntimeError):
-        allocate_ids(Client, 1)
+def test_outside_a_transaction_sqlite_refuses_and_postgresql_takes_from_the_sequence():
+    if connection.vendor == "sqlite":
+        with pytest.raises(RuntimeError):
+            allocate_ids(Client, 1)
+    else:
+        first, second = allocate_ids(Client, 2), allocate_ids(Client, 2)
+        assert len(set(first + second)) == 4 and min(second) > max(first)

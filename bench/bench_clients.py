@@ -57,6 +57,8 @@ def _search_figure(ctx, name, cases, sql_for):
     """cases: list of form data dicts; sql_for(data) -> list of (sql, params) for baseline."""
     from ispgest.clients.search import search_clients
 
+    if not cases:
+        raise RuntimeError(f"{name}: the data gave no search cases")
     user = BenchUser()
     app, raw = [], []
     for data in cases:
@@ -111,11 +113,16 @@ def run(ctx):
     yield from _search_figure(ctx, "quick_search_name", cases, _quick_sql)
 
     # --- by document and by phone fragment of random clients.
-    max_id = ctx.sql("SELECT max(id) FROM clients_client")[0][0]
-    picks = [rng.randint(1, max_id) for _ in range(8)]
-    docs = ctx.sql(
-        "SELECT document_number, mobile, phone FROM clients_client WHERE id = ANY(%s)", [picks]
-    )
+    # Ids need not start at 1 nor be dense (a sequence is never rolled back): each pick is
+    # the first client at or after a random point of the id range.
+    low, high = ctx.sql("SELECT min(id), max(id) FROM clients_client")[0]
+    docs = []
+    for _ in range(8):
+        docs += ctx.sql(
+            "SELECT document_number, mobile, phone FROM clients_client WHERE id >= %s "
+            "ORDER BY id LIMIT 1",
+            [rng.randint(low, high)],
+        )
     doc_cases = [{"q": d, "status": "active"} for d, _m, _p in docs if d][:6]
     yield from _search_figure(ctx, "quick_search_document", doc_cases, _quick_sql)
     phone_cases = []

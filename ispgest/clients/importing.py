@@ -13,8 +13,11 @@ The steps of a DataImport:
    catalog values that do not exist; `import_create_missing` creates those.
 3. `import_run` (a job) imports, all-or-nothing or only the valid rows, as the user chose:
    every row is validated again, and the rows are written in one transaction through the
-   bulk path (clients/bulkload.py), each client with a history row naming the import.
-4. `import_undo` deactivates the imported clients while nobody has touched them since.
+   bulk path (clients/bulkload.py), each client with a history row naming the import;
+   `signals.clients_imported` names the written clients (webhooks sends `client.created`
+   for each).
+4. `import_undo` deactivates the imported clients while nobody has touched them since
+   (`signals.clients_import_undone`: `client.deactivated` for each).
 
 A spec (`ClientSpec` here; `ispgest.contracts.importing.ContractSpec`, which contracts
 registers with `register_spec` in its AppConfig.ready()) says which fields a kind has and
@@ -37,7 +40,7 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
-from ispgest.clients import tabular
+from ispgest.clients import signals, tabular
 from ispgest.clients.models import Client, ClientEvent, DataImport, EventKind
 from ispgest.core.audit import audit
 from ispgest.core.exceptions import DomainError
@@ -317,6 +320,7 @@ class ClientSpec:
             ctx["_search"] = bulkload.SearchFields()
         client_cols, event_cols = ctx["_client_columns"], ctx["_event_columns"]
         ids = bulkload.allocate_ids(Client, len(batch))
+        ctx.setdefault("_written_ids", []).extend(ids)
         now = bulkload.db_timestamp(timezone.now())
         actor_id = actor.pk if getattr(actor, "pk", None) else None
         changes = json.dumps(
@@ -777,6 +781,10 @@ def import_run(*, actor, imp: DataImport, progress=None) -> DataImport:
                     "(los datos cambiaron desde la simulación)."
                 )
             flush()
+        if bulk:
+            signals.clients_imported.send(
+                sender=Client, client_ids=ctx.get("_written_ids", []), actor=actor, data_import=imp
+            )
         locked = DataImport.objects.select_for_update().get(pk=imp.pk)
         locked.status = DataImport.Status.DONE
         locked.imported_count = written
@@ -828,9 +836,10 @@ def import_undo(*, actor, imp: DataImport) -> int:
     locked = DataImport.objects.select_for_update().get(pk=imp.pk)
     if locked.kind != DataImport.Kind.CLIENTS or locked.status != DataImport.Status.DONE:
         raise DomainError("Solo se puede deshacer una importación de clientes terminada.")
-    ids = list(imported_client_ids(locked))
-    clients = Client.objects.select_for_update().filter(pk__in=ids)
-    list(clients.values_list("pk", flat=True))
+    # The clients are named by a subquery, never a list of parameters: an import holds up
+    # to ISPGEST_IMPORT_MAX_ROWS clients, past what SQLite binds in one statement.
+    imported = Client.objects.filter(pk__in=imported_client_ids(locked))
+    list(imported.select_for_update().values_list("pk", flat=True))
     touched = touched_client_ids(locked)
     if touched:
         raise DomainError(
@@ -839,9 +848,9 @@ def import_undo(*, actor, imp: DataImport) -> int:
             code="touched",
         )
     now = timezone.now()
-    Client.objects.filter(pk__in=ids, status=Client.Status.ACTIVE).update(
-        status=Client.Status.INACTIVE, deactivated_at=now, updated_at=now
-    )
+    active = imported.filter(status=Client.Status.ACTIVE)
+    ids = list(active.order_by("pk").values_list("pk", flat=True))
+    active.update(status=Client.Status.INACTIVE, deactivated_at=now, updated_at=now)
     summary = f"Cliente desactivado: se deshizo la {locked}"
     ClientEvent.objects.bulk_create(
         [
@@ -858,6 +867,9 @@ def import_undo(*, actor, imp: DataImport) -> int:
             for cid in ids
         ],
         batch_size=BATCH,
+    )
+    signals.clients_import_undone.send(
+        sender=Client, client_ids=ids, actor=actor, data_import=locked
     )
     locked.status = DataImport.Status.UNDONE
     locked.undone_at = now

@@ -14,3 +14,7 @@ client_updated = Signal()
 # client=Client, actor
 client_deactivated = Signal()
 client_reactivated = Signal()
+# client_ids=list[int], actor, data_import=DataImport: the clients an import wrote
+clients_imported = Signal()
+# client_ids=list[int], actor, data_import=DataImport: the clients an undo deactivated
+clients_import_undone = Signal()

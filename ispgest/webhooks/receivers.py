@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ispgest.webhooks.models import EventType
-from ispgest.webhooks.services import emit, subscribers
+from ispgest.webhooks.services import emit, emit_many, subscribers
 
 
 def _client(event_type):
@@ -35,8 +35,30 @@ def _documents_issued(sender, invoice_ids, **kwargs):
     if not subs:
         return
     invoices = Invoice.objects.filter(pk__in=invoice_ids).order_by("pk")
-    for invoice in invoices.iterator(chunk_size=2000):
-        emit(EventType.INVOICE_ISSUED, invoice, subs=subs)
+    emit_many(EventType.INVOICE_ISSUED, invoices.iterator(chunk_size=2000), subs=subs)
+
+
+def _clients_in_bulk(event_type):
+    """An import creates, and its undo deactivates, up to a million clients at once: one
+    event each, read and stored a chunk at a time."""
+
+    def receiver(sender, client_ids, **kwargs):
+        from ispgest.clients.models import Client
+
+        subs = subscribers(event_type)
+        if not subs:
+            return
+
+        def clients():
+            ids = sorted(client_ids)
+            for start in range(0, len(ids), 2000):
+                chunk = ids[start : start + 2000]
+                yield from Client.objects.filter(pk__in=chunk).order_by("pk")
+
+        emit_many(event_type, clients(), subs=subs)
+
+    receiver.__name__ = f"bulk_{event_type}"
+    return receiver
 
 
 def _payment_registered(sender, payment, **kwargs):
@@ -68,6 +90,8 @@ def connect() -> None:
         (clients.client_created, _client(EventType.CLIENT_CREATED)),
         (clients.client_updated, _client(EventType.CLIENT_UPDATED)),
         (clients.client_deactivated, _client(EventType.CLIENT_DEACTIVATED)),
+        (clients.clients_imported, _clients_in_bulk(EventType.CLIENT_CREATED)),
+        (clients.clients_import_undone, _clients_in_bulk(EventType.CLIENT_DEACTIVATED)),
         (contracts.contract_created, _contract_created),
         (contracts.contract_status_changed, _contract_status),
         (billing.documents_issued, _documents_issued),

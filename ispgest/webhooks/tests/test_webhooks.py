@@ -573,3 +573,74 @@ def test_every_domain_event_reaches_a_subscriber_once(receiver, admin_user):
     received = [json.loads(q["body"])["type"] for q in r.requests]
     assert set(received) == set(everything)
     assert Delivery.objects.exclude(status="delivered").count() == 0
+
+
+def test_an_import_sends_client_created_for_each_client_and_its_undo_client_deactivated(
+    receiver, admin_user, cat, monkeypatch
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from ispgest.clients import importing
+    from ispgest.clients.models import Client
+
+    monkeypatch.setattr(services, "EMIT_CHUNK", 2)  # three clients: two chunks
+    r = receiver()
+    sub = services.subscription_create(
+        actor=admin_user,
+        name="Espejo",
+        url=r.url,
+        events=["client.created", "client.deactivated"],
+    )
+    data = b"Nombre;Email\nUno SA;uno@example.com\nDos SA;dos@example.com\nTres SA;\n"
+    imp = importing.import_upload(actor=admin_user, uploaded=SimpleUploadedFile("c.csv", data))
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        importing.import_start_check(actor=admin_user, imp=imp)
+    imp.refresh_from_db()
+    assert r.requests == []  # the dry run writes nothing
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        importing.import_start_run(actor=admin_user, imp=imp, mode="all")
+    imp.refresh_from_db()
+    bodies = [json.loads(q["body"]) for q in r.requests]
+    assert all(verify(sub.secret, q["headers"], q["body"]) for q in r.requests)
+    assert [b["type"] for b in bodies] == ["client.created"] * 3
+    clients = {c.pk: c for c in Client.objects.all()}
+    assert sorted(b["object"]["id"] for b in bodies) == sorted(clients)
+    by_name = {b["object"]["name"]: b["object"] for b in bodies}
+    assert by_name["Dos SA"]["email"] == "dos@example.com"
+    assert len({b["id"] for b in bodies}) == 3
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        importing.import_undo(actor=admin_user, imp=imp)
+    undone = [json.loads(q["body"]) for q in r.requests[3:]]
+    assert [b["type"] for b in undone] == ["client.deactivated"] * 3
+    assert {b["object"]["status"] for b in undone} == {"inactive"}
+    assert Delivery.objects.filter(status="delivered").count() == 6
+
+
+def test_an_import_that_rolls_back_sends_nothing(receiver, admin_user, cat):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from ispgest.clients import importing
+    from ispgest.clients.models import Client
+    from ispgest.webhooks.models import Event
+
+    r = receiver()
+    services.subscription_create(
+        actor=admin_user, name="Espejo", url=r.url, events=["client.created"]
+    )
+    data = b"Nombre;Email\nUno SA;uno@example.com\nDos SA;otro@example.com\n"
+    imp = importing.import_upload(actor=admin_user, uploaded=SimpleUploadedFile("c.csv", data))
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        importing.import_start_check(actor=admin_user, imp=imp)
+    imp.refresh_from_db()
+    # The e-mail is taken after the dry run: the all-or-nothing import refuses every row.
+    from ispgest.clients.services import client_create
+
+    client_create(actor=admin_user, data={"name": "Otro", "email": "otro@example.com"})
+    Event.objects.all().delete()
+    Delivery.objects.all().delete()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        importing.import_start_run(actor=admin_user, imp=imp, mode="all")
+    assert not Client.objects.filter(name__in=["Uno SA", "Dos SA"]).exists()
+    assert Event.objects.count() == 0 and Delivery.objects.count() == 0
+    assert r.requests == []

@@ -415,3 +415,27 @@ def test_the_api_uploads_maps_checks_runs_and_undoes(cat, client, admin_user):
     assert client.get(base, **auth).json()["imported_count"] == 1
     assert client.post(base + "/undo", **auth).json()["status"] == "undone"
     assert Client.objects.get(name="API Uno").status == "inactive"
+
+
+def test_undo_names_the_clients_by_a_subquery_not_one_parameter_each(cat, admin_user):
+    """An import holds up to ISPGEST_IMPORT_MAX_ROWS clients, past what SQLite binds in one
+    statement (250,000 here): undo under the 999 variables Django assumes for its own batches
+    still undoes 1,100 clients."""
+    import sqlite3
+
+    from django.db import connection
+
+    rows = "".join(f"Cliente {n}\n" for n in range(1100))
+    imp = run(admin_user, check(admin_user, upload(admin_user, f"Nombre\n{rows}".encode())), "all")
+    assert imp.imported_count == 1100
+    inactive = Client.objects.create(name="Ya inactivo", status="inactive")
+    raw = connection.connection if connection.vendor == "sqlite" else None
+    previous = raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999) if raw else None
+    try:
+        assert importing.import_undo(actor=admin_user, imp=imp) == 1100
+    finally:
+        if raw:
+            raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, previous)
+    assert Client.objects.filter(status="active").count() == 0
+    assert ClientEvent.objects.filter(action="client.import_undone").count() == 1100
+    assert not ClientEvent.objects.filter(client=inactive).exists()

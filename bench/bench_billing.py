@@ -8,7 +8,10 @@ inside the period so they are prorated), then:
 1. times `billing_run_execute` (numbering, lines, taxes, history rows, client balances,
    the e-mail tasks enqueued), rolls that back to a savepoint, and
 2. times a plain SQL INSERT ... SELECT of the same invoice and line rows (numbers from
-   row_number(), totals computed in SQL) as the baseline: ratio = run / SQL.
+   row_number(), totals computed in SQL) as the baseline: ratio = run / SQL, and
+3. times the run again with one active webhook subscription to `invoice.issued` (an event
+   and a delivery per document, stored in bulk), and then the callbacks the commit would
+   run (the e-mail and delivery tasks enqueued), inside the same rolled-back transaction.
 """
 
 from __future__ import annotations
@@ -238,12 +241,13 @@ def _vacuum(ctx) -> None:
 
 
 def run(ctx):
-    from django.db import transaction
+    from django.db import connection, transaction
 
     from ispgest.billing import numbering
     from ispgest.billing.engine import billing_run_execute
     from ispgest.billing.models import BillingRun
     from ispgest.catalog.models import BillingEntity, InvoiceType, PointOfSale
+    from ispgest.webhooks.models import Delivery, Event, Subscription
 
     n = int(os.environ.get("BENCH_BILLING_CONTRACTS", "100000"))
     results = {}
@@ -275,6 +279,38 @@ def run(ctx):
     except _Rollback:
         pass
     _vacuum(ctx)
+    try:
+        with transaction.atomic():
+            run_date = _setup(ctx, n)
+            Subscription.objects.create(
+                name="Bench", url="http://127.0.0.1:9/bench", events=["invoice.issued"]
+            )
+            started = time.perf_counter()
+            billing_run_execute(BillingRun.objects.create(run_date=run_date))
+            results["hook_run"] = time.perf_counter() - started
+            results["events"] = Event.objects.filter(type="invoice.issued").count()
+            results["deliveries"] = Delivery.objects.count()
+            callbacks = [callback for _sids, callback, _robust in connection.run_on_commit]
+            connection.run_on_commit = []
+            started = time.perf_counter()
+            for callback in callbacks:
+                callback()
+            results["hook_commit"] = time.perf_counter() - started
+            raise _Rollback
+    except _Rollback:
+        pass
+    _vacuum(ctx)
+    yield ctx.figure(
+        "billing_run_100k_contracts_webhook",
+        round(results["hook_run"], 2),
+        "s",
+        contracts=n,
+        events=results["events"],
+        deliveries=results["deliveries"],
+        on_commit_s=round(results["hook_commit"], 2),
+        note="the run with one subscription to invoice.issued; on_commit_s: the e-mail and "
+        "delivery tasks enqueued",
+    )
     yield ctx.figure(
         "billing_run_100k_contracts",
         round(results["run"], 2),

@@ -157,3 +157,8 @@ def test_the_bench_module_runs_on_a_tiny_database(name, bench_db, monkeypatch):
         assert {"figure", "value", "unit", "clients"} <= set(line), line
         assert isinstance(line["value"], int | float), line
         json.dumps(line, ensure_ascii=False)
+    if name == "bench_billing":
+        hooked = next(x for x in lines if x["figure"] == "billing_run_100k_contracts_webhook")
+        plain = next(x for x in lines if x["figure"] == "billing_run_100k_contracts")
+        # An event and a delivery per document the run issued, the subscription's one each.
+        assert hooked["events"] == hooked["deliveries"] == plain["invoices"] > 0

@@ -8,7 +8,8 @@
 - `emit(type, obj)` (called by the signal receivers in receivers.py, inside the writing
   transaction) stores the event and a Delivery per active subscription of that type; the
   deliveries are enqueued on commit, so a rolled-back change sends nothing. `emit_many`
-  does the same for thousands of objects in bulk inserts (billing runs, imports).
+  does the same for thousands of objects in bulk inserts (billing runs, imports). First
+  attempts go to tasks in batches of `ENQUEUE_BATCH` deliveries (`attempt_many`, in order).
 - `attempt(delivery)` sends one POST: JSON body `{"id", "type", "timestamp", "object"}`,
   header `X-Ispgest-Signature: t=<timestamp>,v1=<hex HMAC-SHA256 of "<timestamp>.<body>">`.
   A 2xx delivers; anything else is logged and retried with exponential backoff
@@ -25,6 +26,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import logging
 import socket
 import time
 from collections.abc import Iterable
@@ -41,6 +43,8 @@ from django.utils import timezone
 from ispgest.core.audit import audit
 from ispgest.core.exceptions import DomainError
 from ispgest.webhooks.models import Attempt, Delivery, Event, EventType, Subscription
+
+logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Ispgest-Signature"
 EXCERPT = 1000
@@ -265,17 +269,24 @@ def emit_many(
     return count
 
 
-def _enqueue(ids: list[int], delay: float = 0) -> None:
-    from ispgest.webhooks.tasks import deliver_task
+ENQUEUE_BATCH = 500
 
+
+def _enqueue(ids: list[int], delay: float = 0) -> None:
+    """Queue first attempts in batches of ENQUEUE_BATCH deliveries per task (a billing run
+    of 100k documents queues 200 tasks, not 100k); a retry (`delay`) is one deferred task
+    per delivery."""
+    from ispgest.webhooks.tasks import deliver_batch_task, deliver_task
+
+    if not delay:
+        for start in range(0, len(ids), ENQUEUE_BATCH):
+            deliver_batch_task.enqueue(ids[start : start + ENQUEUE_BATCH])
+        return
     for pk in ids:
-        if delay:
-            try:
-                deliver_task.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(pk)
-                continue
-            except Exception:  # a backend without deferred runs: the scheduler's job retries
-                return
-        deliver_task.enqueue(pk)
+        try:
+            deliver_task.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(pk)
+        except Exception:  # a backend without deferred runs: the scheduler's job retries
+            return
 
 
 # --- Delivery -----------------------------------------------------------------------------
@@ -412,6 +423,20 @@ def attempt(delivery_id: int) -> str:
     if delivery.status == Delivery.Status.RETRYING:
         _enqueue([delivery.pk], delay=backoff(delivery.attempts))
     return delivery.status
+
+
+def attempt_many(delivery_ids: list[int]) -> dict:
+    """`attempt` each delivery in order (the batch task's body). One that raises is logged
+    and left for the scheduler's `retry_due`; the rest of the batch goes on."""
+    outcomes: dict[str, int] = {}
+    for pk in delivery_ids:
+        try:
+            outcome = attempt(pk)
+        except Exception:
+            logger.exception("webhook delivery %s", pk)
+            outcome = "error"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
 
 
 def _release_next(delivery: Delivery) -> None:

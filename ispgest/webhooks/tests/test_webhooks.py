@@ -644,3 +644,70 @@ def test_an_import_that_rolls_back_sends_nothing(receiver, admin_user, cat):
     assert not Client.objects.filter(name__in=["Uno SA", "Dos SA"]).exists()
     assert Event.objects.count() == 0 and Delivery.objects.count() == 0
     assert r.requests == []
+
+
+def test_first_attempts_are_queued_in_batches_and_each_batch_delivers_in_order(
+    receiver, admin_user, settings, monkeypatch
+):
+    """The database task backend: the tasks counted are the rows it stores at commit; each
+    is then run as the worker would (its task with its stored arguments)."""
+    from django.utils.module_loading import import_string
+    from django_tasks_db.models import DBTaskResult
+
+    from ispgest.clients.models import Client
+
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    monkeypatch.setattr(services, "ENQUEUE_BATCH", 2)
+    r = receiver()
+    services.subscription_create(
+        actor=admin_user, name="Lote", url=r.url, events=["client.created"]
+    )
+    clients = [Client.objects.create(name=f"Lote {n}") for n in range(5)]
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert services.emit_many("client.created", clients) == 5
+    rows = list(DBTaskResult.objects.order_by("enqueued_at", "id"))
+    assert [row.task_path for row in rows] == ["ispgest.webhooks.tasks.deliver_batch_task"] * 3
+    batches = [row.args_kwargs["args"][0] for row in rows]
+    assert [len(b) for b in batches] == [2, 2, 1]
+    assert sorted(pk for b in batches for pk in b) == sorted(
+        Delivery.objects.values_list("pk", flat=True)
+    )
+    assert r.requests == []  # nothing is sent before a worker runs the tasks
+    for row in rows:
+        import_string(row.task_path).call(*row.args_kwargs["args"])
+    sent = [json.loads(q["body"])["object"]["id"] for q in r.requests]
+    assert sent == [c.pk for c in clients]
+    assert Delivery.objects.filter(status="delivered").count() == 5
+
+
+def test_a_delivery_that_raises_does_not_stop_the_rest_of_its_batch(
+    receiver, admin_user, monkeypatch
+):
+    from ispgest.clients.models import Client
+
+    r = receiver()
+    services.subscription_create(
+        actor=admin_user, name="Lote", url=r.url, events=["client.created"]
+    )
+    clients = [Client.objects.create(name=f"Lote {n}") for n in range(3)]
+    services.emit_many("client.created", clients)
+    ids = list(Delivery.objects.order_by("id").values_list("pk", flat=True))
+    real = services.attempt
+
+    def attempt(pk):
+        if pk == ids[1]:
+            raise RuntimeError("boom")
+        return real(pk)
+
+    monkeypatch.setattr(services, "attempt", attempt)
+    assert services.attempt_many(ids) == {"delivered": 2, "error": 1}
+    statuses = dict(Delivery.objects.values_list("pk", "status"))
+    assert [statuses[pk] for pk in ids] == ["delivered", "pending", "delivered"]
+    # The scheduler's job picks the one left behind.
+    monkeypatch.setattr(services, "attempt", real)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert services.retry_due() == 1
+    assert Delivery.objects.get(pk=ids[1]).status == "delivered"
+    assert len(r.requests) == 3

@@ -157,7 +157,9 @@ def subscription_update(*, actor, subscription: Subscription, data: dict) -> Sub
         if not (data["name"] or "").strip():
             raise DomainError("Nombre: es obligatorio.", field="name")
         sub.name = data["name"].strip()[:120]
+    resumed = False
     if "active" in data:
+        resumed = bool(data["active"]) and not sub.active
         sub.active = bool(data["active"])
         if sub.active:
             sub.paused_at = sub.failing_since = None
@@ -167,6 +169,14 @@ def subscription_update(*, actor, subscription: Subscription, data: dict) -> Sub
         sub.secret = new_secret()
     sub.save()
     audit(actor=actor, action="webhook.updated", obj=sub, summary=f"Webhook {sub} modificado")
+    if resumed:
+        # What waited while it was paused goes out at commit, oldest first.
+        waiting = list(
+            sub.deliveries.filter(status=Delivery.Status.PENDING)
+            .order_by("id")
+            .values_list("pk", flat=True)
+        )
+        transaction.on_commit(lambda: _enqueue(waiting))
     return sub
 
 
@@ -491,16 +501,27 @@ def _mail_paused(sub: Subscription) -> None:
     )
 
 
+# A pending delivery has its first attempt queued already; the retry job takes it only when
+# it is still pending this long after it was stored (its task was lost, or it waited behind
+# an older delivery of its object that failed for good).
+PENDING_GRACE = timedelta(minutes=10)
+
+
 def retry_due() -> int:
-    """Enqueue every delivery whose retry is due (the scheduler's job; also the fallback of
-    task backends that cannot defer a run)."""
+    """Enqueue every delivery whose retry is due, and the pending ones whose first attempt
+    should have run by now (the scheduler's job; also the fallback of task backends that
+    cannot defer a run). A pending delivery younger than PENDING_GRACE is left to the task
+    queued for it, so a long queue is not queued again every minute."""
+    now = timezone.now()
     due = list(
-        Delivery.objects.filter(
-            status__in=[Delivery.Status.PENDING, Delivery.Status.RETRYING],
-            subscription__active=True,
-        )
+        Delivery.objects.filter(subscription__active=True)
         .filter(
-            models.Q(next_attempt_at__isnull=True) | models.Q(next_attempt_at__lte=timezone.now())
+            models.Q(
+                status=Delivery.Status.RETRYING,
+                next_attempt_at__lte=now,
+            )
+            | models.Q(status=Delivery.Status.RETRYING, next_attempt_at__isnull=True)
+            | models.Q(status=Delivery.Status.PENDING, created_at__lte=now - PENDING_GRACE)
         )
         .order_by("id")
         .values_list("pk", flat=True)[:1000]

@@ -707,7 +707,33 @@ def test_a_delivery_that_raises_does_not_stop_the_rest_of_its_batch(
     assert [statuses[pk] for pk in ids] == ["delivered", "pending", "delivered"]
     # The scheduler's job picks the one left behind.
     monkeypatch.setattr(services, "attempt", real)
+    # A pending delivery is the queued task's for PENDING_GRACE; then the job takes it.
+    assert services.retry_due() == 0
+    Delivery.objects.filter(pk=ids[1]).update(
+        created_at=timezone.now() - services.PENDING_GRACE - timedelta(seconds=1)
+    )
     with TestCase.captureOnCommitCallbacks(execute=True):
         assert services.retry_due() == 1
     assert Delivery.objects.get(pk=ids[1]).status == "delivered"
     assert len(r.requests) == 3
+
+
+def test_reactivating_a_paused_subscription_sends_what_waited_at_once_oldest_first(
+    receiver, admin_user
+):
+    from ispgest.clients.models import Client
+
+    r = receiver()
+    sub = services.subscription_create(
+        actor=admin_user, name="Pausada", url=r.url, events=["client.created"]
+    )
+    services.subscription_update(actor=admin_user, subscription=sub, data={"active": False})
+    clients = [Client.objects.create(name=f"Espera {n}") for n in range(3)]
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.emit_many("client.created", clients, subs=[sub])
+    assert r.requests == []  # paused: nothing goes out
+    assert Delivery.objects.filter(status="pending").count() == 3
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.subscription_update(actor=admin_user, subscription=sub, data={"active": True})
+    assert [json.loads(q["body"])["object"]["id"] for q in r.requests] == [c.pk for c in clients]
+    assert Delivery.objects.filter(status="delivered").count() == 3

@@ -10,7 +10,9 @@ is one query for the whole set.
 
 Then, in one transaction, chunk by chunk in id order (the lock order): read the current
 values with FOR UPDATE, one set-based UPDATE of the clients that change, and one bulk insert
-of their history rows (one row per changed client, field-level old -> new). On PostgreSQL the
+of their history rows (one row per changed client, field-level old -> new), and
+`signals.clients_mass_updated` with those changes (webhooks sends `client.updated` for each
+changed client, and `client.deactivated` when the status became inactive). On PostgreSQL the
 trigram index entries of large updates are merged after the commit (`_defer_trigram_merge`).
 """
 
@@ -26,7 +28,7 @@ from django.db import connection, models, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from ispgest.clients import searchsync
+from ispgest.clients import searchsync, signals
 from ispgest.clients.models import BankMandate, Client, ClientEvent, EventKind, ExtraFieldValue
 from ispgest.clients.scoping import check_client_write
 from ispgest.clients.validation import validate_client_data, validate_extra_values
@@ -305,6 +307,13 @@ def clients_mass_update(
         if cleaned_extra:
             _apply_extra(chunk, cleaned_extra, per_client, now)
         _insert_history(per_client, actor_id, now)
+        if per_client:
+            signals.clients_mass_updated.send(
+                sender=Client,
+                changes=per_client,
+                deactivated=changes.get("status") == Client.Status.INACTIVE,
+                actor=actor,
+            )
         changed_total += len(per_client)
         if progress is not None:
             progress(min(start + CHUNK, len(ids)), len(ids))

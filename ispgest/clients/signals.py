@@ -18,3 +18,6 @@ client_reactivated = Signal()
 clients_imported = Signal()
 # client_ids=list[int], actor, data_import=DataImport: the clients an undo deactivated
 clients_import_undone = Signal()
+# changes={client_id: {label: [old, new]}} (the clients of one chunk that changed),
+# deactivated=bool (the status became inactive), actor: a mass update, chunk by chunk
+clients_mass_updated = Signal()

@@ -38,24 +38,40 @@ def _documents_issued(sender, invoice_ids, **kwargs):
     emit_many(EventType.INVOICE_ISSUED, invoices.iterator(chunk_size=2000), subs=subs)
 
 
+def _clients_of(ids):
+    """The clients of `ids` in id order, read 2,000 at a time."""
+    from ispgest.clients.models import Client
+
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 2000):
+        yield from Client.objects.filter(pk__in=ordered[start : start + 2000]).order_by("pk")
+
+
+def _clients_mass_updated(sender, changes, deactivated=False, **kwargs):
+    """A mass update: `client.updated` with each client's own changes, and
+    `client.deactivated` when the status became inactive."""
+    subs = subscribers(EventType.CLIENT_UPDATED)
+    if subs:
+        emit_many(
+            EventType.CLIENT_UPDATED,
+            _clients_of(changes),
+            subs=subs,
+            extra=lambda client: {"changes": changes[client.pk]},
+        )
+    if deactivated:
+        subs = subscribers(EventType.CLIENT_DEACTIVATED)
+        if subs:
+            emit_many(EventType.CLIENT_DEACTIVATED, _clients_of(changes), subs=subs)
+
+
 def _clients_in_bulk(event_type):
     """An import creates, and its undo deactivates, up to a million clients at once: one
     event each, read and stored a chunk at a time."""
 
     def receiver(sender, client_ids, **kwargs):
-        from ispgest.clients.models import Client
-
         subs = subscribers(event_type)
-        if not subs:
-            return
-
-        def clients():
-            ids = sorted(client_ids)
-            for start in range(0, len(ids), 2000):
-                chunk = ids[start : start + 2000]
-                yield from Client.objects.filter(pk__in=chunk).order_by("pk")
-
-        emit_many(event_type, clients(), subs=subs)
+        if subs:
+            emit_many(event_type, _clients_of(client_ids), subs=subs)
 
     receiver.__name__ = f"bulk_{event_type}"
     return receiver
@@ -92,6 +108,7 @@ def connect() -> None:
         (clients.client_deactivated, _client(EventType.CLIENT_DEACTIVATED)),
         (clients.clients_imported, _clients_in_bulk(EventType.CLIENT_CREATED)),
         (clients.clients_import_undone, _clients_in_bulk(EventType.CLIENT_DEACTIVATED)),
+        (clients.clients_mass_updated, _clients_mass_updated),
         (contracts.contract_created, _contract_created),
         (contracts.contract_status_changed, _contract_status),
         (billing.documents_issued, _documents_issued),

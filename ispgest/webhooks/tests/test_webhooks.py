@@ -737,3 +737,43 @@ def test_reactivating_a_paused_subscription_sends_what_waited_at_once_oldest_fir
         services.subscription_update(actor=admin_user, subscription=sub, data={"active": True})
     assert [json.loads(q["body"])["object"]["id"] for q in r.requests] == [c.pk for c in clients]
     assert Delivery.objects.filter(status="delivered").count() == 3
+
+
+def test_a_mass_update_sends_client_updated_with_each_clients_changes(
+    receiver, admin_user, monkeypatch
+):
+    from ispgest.catalog.models import Collector
+    from ispgest.clients import mass_update
+    from ispgest.clients.models import Client
+
+    monkeypatch.setattr(mass_update, "CHUNK", 2)  # three clients that change: two chunks
+    r = receiver()
+    services.subscription_create(
+        actor=admin_user,
+        name="Contable",
+        url=r.url,
+        events=["client.updated", "client.deactivated"],
+    )
+    old, new = Collector.objects.create(name="Viejo"), Collector.objects.create(name="Nuevo")
+    changing = [Client.objects.create(name=f"Cambia {n}", collector=old) for n in range(3)]
+    same = Client.objects.create(name="Igual", collector=new)
+    targets = Client.objects.filter(pk__in=[c.pk for c in [*changing, same]])
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        mass_update.clients_mass_update(
+            actor=admin_user, targets=targets, changes={"collector": new}
+        )
+    bodies = [json.loads(q["body"]) for q in r.requests]
+    assert [b["type"] for b in bodies] == ["client.updated"] * 3  # not the unchanged one
+    assert [b["object"]["id"] for b in bodies] == [c.pk for c in changing]
+    assert {json.dumps(b["object"]["changes"]) for b in bodies} == {
+        json.dumps({"Recaudador": ["Viejo", "Nuevo"]})
+    }
+    assert all(b["object"]["collector_id"] == new.pk for b in bodies)
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        mass_update.clients_mass_update(
+            actor=admin_user, targets=targets, changes={"status": "inactive"}
+        )
+    later = [json.loads(q["body"]) for q in r.requests[3:]]
+    assert sorted(b["type"] for b in later) == ["client.deactivated"] * 4 + ["client.updated"] * 4
+    assert {b["object"]["status"] for b in later} == {"inactive"}

@@ -777,3 +777,46 @@ def test_a_mass_update_sends_client_updated_with_each_clients_changes(
     later = [json.loads(q["body"]) for q in r.requests[3:]]
     assert sorted(b["type"] for b in later) == ["client.deactivated"] * 4 + ["client.updated"] * 4
     assert {b["object"]["status"] for b in later} == {"inactive"}
+
+
+def test_an_event_stored_in_bulk_is_the_one_emit_stores(admin_user):
+    from decimal import Decimal
+
+    from ispgest.billing import services as billing
+    from ispgest.billing.services import LineInput
+    from ispgest.billing.tests.factories import make_client, setup_billing
+    from ispgest.webhooks.models import Event
+
+    sub = Subscription.objects.create(
+        name="Igual", url="http://127.0.0.1:9/x", events=["invoice.issued"], active=False
+    )
+    invoice = billing.document_create(
+        actor=admin_user,
+        client=make_client(setup_billing()),
+        lines=[LineInput("Alta «ñ»", "1", "100.50")],
+        notify=False,
+    )
+    one = services.emit("invoice.issued", invoice, {"x": Decimal("1.10")}, subs=[sub])
+    assert (
+        services.emit_many(
+            "invoice.issued", [invoice], subs=[sub], extra=lambda obj: {"x": Decimal("1.10")}
+        )
+        == 1
+    )
+    bulk = Event.objects.exclude(pk=one.pk).get()
+    one.refresh_from_db()
+    assert bulk.data == one.data and bulk.data["total"] == "100.50" and bulk.data["x"] == "1.10"
+    assert (bulk.type, bulk.object_type, bulk.object_id) == (
+        one.type,
+        one.object_type,
+        one.object_id,
+    )
+    assert abs((bulk.created_at - one.created_at).total_seconds()) < 60
+    first, second = Delivery.objects.order_by("id")
+    assert (first.event_id, second.event_id) == (one.pk, bulk.pk)
+    assert (second.status, second.attempts, second.object_key) == (
+        "pending",
+        0,
+        f"billing.invoice:{invoice.pk}",
+    )
+    assert json.loads(services.body_of(bulk))["object"] == bulk.data

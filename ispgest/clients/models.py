@@ -496,7 +496,13 @@ class ClientEvent(models.Model):
         verbose_name = _("Movimiento del historial")
         verbose_name_plural = _("Historial")
         indexes = [
-            models.Index(fields=["client", "-created_at", "-id"], name="clientevent_client_idx")
+            models.Index(fields=["client", "-created_at", "-id"], name="clientevent_client_idx"),
+            # The clients of an import (its undo): only the rows an import wrote.
+            models.Index(
+                fields=["object_id"],
+                name="clientevent_import_idx",
+                condition=models.Q(action="client.imported", object_type="clients.dataimport"),
+            ),
         ]
 
     def __str__(self) -> str:

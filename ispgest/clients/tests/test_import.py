@@ -439,3 +439,24 @@ def test_undo_names_the_clients_by_a_subquery_not_one_parameter_each(cat, admin_
     assert Client.objects.filter(status="active").count() == 0
     assert ClientEvent.objects.filter(action="client.import_undone").count() == 1100
     assert not ClientEvent.objects.filter(client=inactive).exists()
+
+
+def test_the_clients_of_an_import_are_read_through_its_partial_index(cat, admin_user):
+    """Undo reads the history rows of one import: on a history of millions of rows that is
+    the partial index clientevent_import_idx (only the rows imports wrote), never a scan of
+    the whole table. The plan is read with scans discouraged, so a query the index cannot
+    serve shows up whatever the table's size."""
+    from django.db import connection
+
+    imp = run(admin_user, check(admin_user, upload(admin_user, b"Nombre\nUno\nDos\n")), "all")
+    query = importing.imported_client_ids(imp)
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {sql}", params)
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "clientevent_import_idx" in plan, plan
+    assert sorted(query) == sorted(Client.objects.values_list("pk", flat=True))

@@ -8,7 +8,7 @@ migrations take to write many clients and keep the search side table in step.
 - `write_rows(model, columns, rows)`: COPY on PostgreSQL, executemany on SQLite;
 - `column_defaults(model)`, `db_timestamp(value)`: what a row written that way needs (the
   model's defaults, timestamps as the backend stores them). These six live in
-  `ispgest.core.bulkwrite` (other apps write in bulk too) and are named here as
+  `ispgest.core.bulk` (other apps write in bulk too) and are named here as
   `bulkload.*`;
 - `with_search_fields(row)`: the client's sort_name and search_text as
   `Client.refresh_search_fields` computes them;
@@ -26,7 +26,7 @@ from django.db import connection
 
 from ispgest.clients import searchsync
 from ispgest.clients.models import Client
-from ispgest.core.bulkwrite import (  # noqa: F401  (the bulk path's primitives, used as bulkload.*)
+from ispgest.core.bulk import (  # noqa: F401  (the bulk path's primitives, used as bulkload.*)
     allocate_ids,
     column_defaults,
     columns,

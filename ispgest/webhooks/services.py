@@ -43,7 +43,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from ispgest.core.audit import audit
-from ispgest.core.bulkwrite import allocate_ids, db_timestamp, write_rows
+from ispgest.core.bulk import allocate_ids, db_timestamp, write_rows
 from ispgest.core.exceptions import DomainError
 from ispgest.webhooks.models import Attempt, Delivery, Event, EventType, Subscription
 

@@ -1,15 +1,13 @@
 """Bulk loading of clients: the one path the demo data, the client import and the
 migrations take to write many clients and keep the search side table in step.
 
-- `reserve_ids(model, n)`: a block of consecutive ids for a load that has the table to
-  itself (demo data), so rows can be written with their ids (and their history rows point
-  at them) without a round trip per row; `allocate_ids(model, n)`: n ids taken from the
-  sequence, safe beside other writers (the import, while staff add clients);
-- `write_rows(model, columns, rows)`: COPY on PostgreSQL, executemany on SQLite;
-- `column_defaults(model)`, `db_timestamp(value)`: what a row written that way needs (the
-  model's defaults, timestamps as the backend stores them). These six live in
-  `ispgest.core.bulk` (other apps write in bulk too) and are named here as
-  `bulkload.*`;
+The rows themselves are written with the primitives of `ispgest.core.bulk`: ids from
+`reserve_ids` (a block of consecutive ids for a load that has the table to itself: demo
+data, whose history rows point at the clients without a round trip per row) or
+`allocate_ids` (ids from the sequence, safe beside other writers: the import, while staff
+add clients), rows from `write_rows` (COPY on PostgreSQL, executemany on SQLite) with
+`column_defaults` and `db_timestamp`. Here:
+
 - `with_search_fields(row)`: the client's sort_name and search_text as
   `Client.refresh_search_fields` computes them;
 - `BulkLoad(total)`: around a load that at least doubles clients_client on PostgreSQL,
@@ -26,14 +24,6 @@ from django.db import connection
 
 from ispgest.clients import searchsync
 from ispgest.clients.models import Client
-from ispgest.core.bulk import (  # noqa: F401  (the bulk path's primitives, used as bulkload.*)
-    allocate_ids,
-    column_defaults,
-    columns,
-    db_timestamp,
-    reserve_ids,
-    write_rows,
-)
 
 
 class SearchFields:

@@ -27,13 +27,13 @@ from stdnum.mx import rfc
 
 from ispgest.clients.bulkload import BulkLoad as _BulkLoad
 from ispgest.clients.bulkload import SearchFields as _SearchFields
-from ispgest.clients.bulkload import column_defaults as _column_defaults
-from ispgest.clients.bulkload import columns as _columns
-from ispgest.clients.bulkload import db_timestamp as _ts
-from ispgest.clients.bulkload import reserve_ids as _reserve_ids
 from ispgest.clients.bulkload import with_search_fields as _with_search_fields
-from ispgest.clients.bulkload import write_rows as _write
 from ispgest.clients.models import BankMandate, Client, ClientEvent, Contact, GatewayAccount
+from ispgest.core.bulk import column_defaults as _column_defaults
+from ispgest.core.bulk import columns as _columns
+from ispgest.core.bulk import db_timestamp as _ts
+from ispgest.core.bulk import reserve_ids as _reserve_ids
+from ispgest.core.bulk import write_rows as _write
 
 FIRST_NAMES = (
     "María José Juan Ana Luis Carmen Jorge Lucía Carlos Sofía Martín Valentina Andrés Camila "

@@ -311,17 +311,18 @@ class ClientSpec:
         taken from the sequence up front (`allocate_ids`, safe while staff add clients),
         each client with its "imported" history row."""
         from ispgest.clients import bulkload
+        from ispgest.core import bulk
 
         if "_client_columns" not in ctx:
-            ctx["_client_columns"] = bulkload.columns(Client, with_id=True)
-            ctx["_client_defaults"] = bulkload.column_defaults(Client)
-            ctx["_event_columns"] = bulkload.columns(ClientEvent, with_id=False)
-            ctx["_event_defaults"] = bulkload.column_defaults(ClientEvent)
+            ctx["_client_columns"] = bulk.columns(Client, with_id=True)
+            ctx["_client_defaults"] = bulk.column_defaults(Client)
+            ctx["_event_columns"] = bulk.columns(ClientEvent, with_id=False)
+            ctx["_event_defaults"] = bulk.column_defaults(ClientEvent)
             ctx["_search"] = bulkload.SearchFields()
         client_cols, event_cols = ctx["_client_columns"], ctx["_event_columns"]
-        ids = bulkload.allocate_ids(Client, len(batch))
+        ids = bulk.allocate_ids(Client, len(batch))
         ctx.setdefault("_written_ids", []).extend(ids)
-        now = bulkload.db_timestamp(timezone.now())
+        now = bulk.db_timestamp(timezone.now())
         actor_id = actor.pk if getattr(actor, "pk", None) else None
         changes = json.dumps(
             {"Importación": ["", f"#{imp.pk} {imp.original_name}"]}, ensure_ascii=False
@@ -350,8 +351,8 @@ class ClientSpec:
                 object_id=str(imp.pk),
             )
             events.append(tuple(event[c] for c in event_cols))
-        bulkload.write_rows(Client, client_cols, clients)
-        bulkload.write_rows(ClientEvent, event_cols, events)
+        bulk.write_rows(Client, client_cols, clients)
+        bulk.write_rows(ClientEvent, event_cols, events)
         return len(clients)
 
 

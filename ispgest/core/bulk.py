@@ -51,23 +51,17 @@ def in_ids(field: str, ids) -> Q:
 def bulk_write(model, columns: tuple[str, ...], rows: list[tuple], *, ids: bool = False):
     """Insert rows given as tuples of column values; returns their ids when asked.
 
-    PostgreSQL: ids reserved with nextval, rows streamed with COPY (no per-row ORM cost).
+    PostgreSQL: ids from `allocate_ids`, rows streamed with COPY (no per-row ORM cost).
     Elsewhere: bulk_create.
     """
     if not rows:
         return []
     if connection.vendor == "postgresql":
-        table = model._meta.db_table
         new_ids = None
-        with connection.cursor() as cur:
-            if ids:
-                cur.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                    [table, len(rows)],
-                )
-                new_ids = [r[0] for r in cur.fetchall()]
-                columns = ("id", *columns)
-                rows = [(i, *r) for i, r in zip(new_ids, rows, strict=True)]
+        if ids:
+            new_ids = allocate_ids(model, len(rows))
+            columns = ("id", *columns)
+            rows = [(i, *r) for i, r in zip(new_ids, rows, strict=True)]
         write_rows(model, list(columns), rows)
         return new_ids
     objs = [model(**dict(zip(columns, row, strict=True))) for row in rows]

@@ -7,8 +7,9 @@ import pytest
 from django.db import connection, transaction
 
 from ispgest.clients import searchsync
-from ispgest.clients.bulkload import BulkLoad, columns, reserve_ids, write_rows
+from ispgest.clients.bulkload import BulkLoad
 from ispgest.clients.models import Client, ClientSearch
+from ispgest.core.bulk import columns, reserve_ids, write_rows
 
 SIZE = 20_000
 

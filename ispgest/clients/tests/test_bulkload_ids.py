@@ -5,8 +5,8 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ispgest.clients.bulkload import allocate_ids, column_defaults, columns, write_rows
 from ispgest.clients.models import Client
+from ispgest.core.bulk import allocate_ids, column_defaults, columns, write_rows
 
 
 def _write_client(client_id: int, name: str) -> None:

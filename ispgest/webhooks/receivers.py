@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ispgest.core.bulk import in_ids
 from ispgest.webhooks.models import EventType
 from ispgest.webhooks.services import emit, emit_many, subscribers
 
@@ -34,7 +35,7 @@ def _documents_issued(sender, invoice_ids, **kwargs):
     subs = subscribers(EventType.INVOICE_ISSUED)
     if not subs:
         return
-    invoices = Invoice.objects.filter(pk__in=invoice_ids).order_by("pk")
+    invoices = Invoice.objects.filter(in_ids("pk", invoice_ids)).order_by("pk")
     emit_many(EventType.INVOICE_ISSUED, invoices.iterator(chunk_size=2000), subs=subs)
 
 
@@ -44,7 +45,7 @@ def _clients_of(ids):
 
     ordered = sorted(ids)
     for start in range(0, len(ordered), 2000):
-        yield from Client.objects.filter(pk__in=ordered[start : start + 2000]).order_by("pk")
+        yield from Client.objects.filter(in_ids("pk", ordered[start : start + 2000])).order_by("pk")
 
 
 def _clients_mass_updated(sender, changes, deactivated=False, **kwargs):

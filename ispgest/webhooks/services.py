@@ -214,28 +214,6 @@ def subscribers(event_type: str) -> list[Subscription]:
     return [s for s in Subscription.objects.filter(active=True) if event_type in s.events]
 
 
-def _event(event_type: str, obj: models.Model, extra: dict | None) -> Event:
-    data = json.loads(json.dumps(_fields(obj, extra), cls=DjangoJSONEncoder))
-    return Event(
-        type=event_type,
-        object_type=obj._meta.label_lower,
-        object_id=str(obj.pk),
-        data=data,
-    )
-
-
-def _queue_deliveries(events: list[Event], subs: list[Subscription]) -> None:
-    deliveries = Delivery.objects.bulk_create(
-        [
-            Delivery(subscription=s, event=e, object_key=f"{e.object_type}:{e.object_id}")
-            for e in events
-            for s in subs
-        ]
-    )
-    ids = [d.pk for d in deliveries]
-    transaction.on_commit(lambda: _enqueue(ids))
-
-
 def emit(
     event_type: str,
     obj: models.Model,
@@ -251,9 +229,18 @@ def emit(
         subs = subscribers(event_type)
     if not subs:
         return None
-    event = _event(event_type, obj, extra)
-    event.save(force_insert=True)
-    _queue_deliveries([event], subs)
+    event = Event.objects.create(
+        type=event_type,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        data=json.loads(json.dumps(_fields(obj, extra), cls=DjangoJSONEncoder)),
+    )
+    key = f"{event.object_type}:{event.object_id}"
+    deliveries = Delivery.objects.bulk_create(
+        [Delivery(subscription=s, event=event, object_key=key) for s in subs]
+    )
+    ids = [d.pk for d in deliveries]
+    transaction.on_commit(lambda: _enqueue(ids))
     return event
 
 
@@ -577,10 +564,9 @@ def retry_due() -> int:
         Delivery.objects.filter(subscription__active=True)
         .filter(
             models.Q(
+                models.Q(next_attempt_at__isnull=True) | models.Q(next_attempt_at__lte=now),
                 status=Delivery.Status.RETRYING,
-                next_attempt_at__lte=now,
             )
-            | models.Q(status=Delivery.Status.RETRYING, next_attempt_at__isnull=True)
             | models.Q(status=Delivery.Status.PENDING, created_at__lte=now - PENDING_GRACE)
         )
         .order_by("id")
